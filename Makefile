@@ -1,0 +1,55 @@
+# The two commands from the README:
+#   make demo   set everything up and run the main job
+#   make test   set everything up and run every test
+PY := .venv/bin/python
+# Tools nbgrader and nbval start (alembic, jupyter, kernels) come from .venv.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: help setup demo test unit notebooks validate lint format bench lab clean
+
+help:
+	@echo "make demo    set up, then run the main job (release and validation of the course)"
+	@echo "make test    set up, then run all tests (unit, notebooks, lint)"
+	@echo "make setup   create .venv and install everything (idempotent)"
+	@echo "make bench   benchmark scripts (print measured ratios)"
+	@echo "make lab     open JupyterLab with nbgrader on this course"
+	@echo "make format  ruff format + fix"
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m autograder demo
+
+test: setup lint unit notebooks validate
+
+unit:
+	$(PY) -m pytest tests
+
+notebooks:
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+		$(PY) -m pytest --nbval notebooks --nbval-sanitize-with .ci/nbval_sanitize.cfg; \
+	else echo "no lecture notebooks yet"; fi
+	@if ls source/*/*.ipynb >/dev/null 2>&1; then \
+		$(PY) -m pytest --nbval-lax source; \
+	else echo "no assignments yet"; fi
+
+validate:
+	$(PY) -m autograder validate
+
+lint:
+	$(PY) -m ruff check autograder tests benchmarks scripts
+	$(PY) -m ruff format --check autograder tests benchmarks scripts
+
+format:
+	$(PY) -m ruff format autograder tests benchmarks scripts
+	$(PY) -m ruff check --fix autograder tests benchmarks scripts
+
+bench: setup
+	$(PY) benchmarks/bench_checks.py
+
+lab: setup
+	.venv/bin/jupyter lab --notebook-dir=.
+
+clean:
+	rm -rf submitted autograded feedback gradebook.db demo_output .pytest_cache

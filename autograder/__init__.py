@@ -1,0 +1,60 @@
+"""Autograder for the automatic-differentiation course.
+
+Test cells call the `assert_*` checks; each compares a student's function with
+numerical derivatives of the forward function and raises `GradingError` with a
+diagnostic written for the student. The package contains no solutions.
+"""
+
+from .calling import call_student
+from .cases import (
+    Case,
+    binary_cases,
+    make_case,
+    matmul_cases,
+    reduction_cases,
+    too_close_to_ties,
+    too_close_to_zero,
+    unary_cases,
+)
+from .checks import (
+    assert_grad,
+    assert_vjp,
+    assert_vjp_cases,
+    check_grad,
+    check_vjp,
+    check_vjp_cases,
+)
+from .jacobian_checks import assert_jacobian, check_jacobian
+from .judge import GradingError, Verdict
+from .jvp_checks import assert_jvp, check_jvp
+from .numerical import directional_derivative, numerical_jacobian
+from .reference import Reference
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Case",
+    "GradingError",
+    "Reference",
+    "Verdict",
+    "assert_grad",
+    "assert_jacobian",
+    "assert_jvp",
+    "assert_vjp",
+    "assert_vjp_cases",
+    "binary_cases",
+    "call_student",
+    "check_grad",
+    "check_jacobian",
+    "check_jvp",
+    "check_vjp",
+    "check_vjp_cases",
+    "directional_derivative",
+    "make_case",
+    "matmul_cases",
+    "numerical_jacobian",
+    "reduction_cases",
+    "too_close_to_ties",
+    "too_close_to_zero",
+    "unary_cases",
+]

@@ -1,0 +1,159 @@
+"""Step 2 of a check: call the student's function and record what happened.
+
+The student gets read-only copies of the inputs, so in-place modification
+raises instead of silently corrupting the check. What comes back is stored as
+plain copies (an `Outcome`), which can be pickled and judged elsewhere.
+"""
+
+import signal
+import sysconfig
+import threading
+import traceback
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_STDLIB_DIR = sysconfig.get_paths()["stdlib"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One returned value: its Python type name and a numpy copy, if numeric."""
+
+    type_name: str
+    array: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the student's function did: returned `value` or raised `error`.
+
+    `items` holds the elements of a returned tuple or list; `single` a value
+    that was not a sequence. `mutated` is set when the function tried to write
+    into one of its (read-only) inputs.
+    """
+
+    container: str | None = None
+    items: tuple | None = None
+    single: Item | None = None
+    error: str | None = None
+    error_type: str | None = None
+    student_traceback: str = ""
+    mutated: bool = False
+
+    @property
+    def raised(self):
+        return self.error is not None
+
+
+def read_only_copy(x):
+    """A float64 copy of `x` that raises if written to."""
+    arr = np.array(x, dtype=np.float64, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+def _item(value):
+    type_name = type(value).__name__
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        return Item(type_name, None)
+    try:
+        arr = np.array(value, copy=True)
+    except Exception:
+        return Item(type_name, None)
+    if arr.dtype == object:
+        return Item(type_name, None)
+    return Item(type_name, arr)
+
+
+def snapshot(value):
+    """An `Outcome` holding copies of what the student's function returned."""
+    if isinstance(value, (tuple, list)):
+        return Outcome(container=type(value).__name__, items=tuple(_item(v) for v in value))
+    return Outcome(container=type(value).__name__, single=_item(value))
+
+
+def _is_library(filename):
+    return (
+        filename.startswith(_PACKAGE_DIR)
+        or "site-packages" in filename
+        or (filename.startswith(_STDLIB_DIR))
+    )
+
+
+def _student_frames(exc):
+    """The last frames of the traceback that are the student's own code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [fr for fr in frames if not _is_library(fr.filename)]
+    return "".join(traceback.format_list(own[-3:]))
+
+
+class CallTimeout(Exception):
+    """The student's function ran longer than its time limit."""
+
+
+@contextmanager
+def time_limit(seconds):
+    """Raise CallTimeout in this thread after `seconds` (main thread, Unix only).
+
+    Elsewhere it does nothing, and nbgrader's per-cell timeout still applies.
+    """
+    usable = (
+        seconds
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise CallTimeout(
+            f"it did not return within {seconds:g} s: an infinite loop? (e.g. a while "
+            "loop whose condition never changes)"
+        )
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+DEFAULT_TIME_LIMIT = 10.0
+
+
+def call_student(fn, *args, time_limit_s=DEFAULT_TIME_LIMIT, **kwargs):
+    """Call `fn(*args, **kwargs)` with read-only array arguments; never raises.
+
+    Warnings (numpy RuntimeWarnings included) are silenced: a correct answer
+    must not lose points for printing to stderr. A call that runs longer than
+    `time_limit_s` seconds is stopped and reported.
+    """
+    safe_args = tuple(read_only_copy(a) if _is_array_like(a) else a for a in args)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(time_limit_s):
+            warnings.simplefilter("ignore")
+            value = fn(*safe_args, **kwargs)
+    except CallTimeout as exc:
+        return Outcome(error=str(exc), error_type="Timeout", student_traceback=_student_frames(exc))
+    except Exception as exc:  # the student's error is the result, not a crash
+        message = str(exc)
+        mutated = isinstance(exc, ValueError) and "read-only" in message
+        return Outcome(
+            error=message,
+            error_type=type(exc).__name__,
+            student_traceback=_student_frames(exc),
+            mutated=mutated,
+        )
+    return snapshot(value)
+
+
+def _is_array_like(a):
+    return isinstance(a, (np.ndarray, np.generic))

@@ -1,0 +1,102 @@
+"""Generate the student release and prove it grades as it should.
+
+For every assignment: `release/` equals what nbgrader generates from
+`source/`; the source notebook (with solutions) earns full marks under real
+`nbgrader autograde`; the untouched release earns zero.
+"""
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .course import CourseError, assignments, nbgrader_api, notebook_json, run, scratch_course
+
+SOLUTION_STUDENT = "solution"
+UNTOUCHED_STUDENT = "untouched"
+
+
+@dataclass
+class Validation:
+    assignment: str
+    solution_score: float = 0.0
+    untouched_score: float = 0.0
+    max_score: float = 0.0
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+def generate(root, assignment_ids):
+    """nbgrader generate_assignment into `root/release/` for each assignment."""
+    api = nbgrader_api(root)
+    for aid in assignment_ids:
+        run(api.generate_assignment(aid, force=True, create=True), f"generate_assignment {aid}")
+    return [Path(root) / "release" / aid / f"{aid}.ipynb" for aid in assignment_ids]
+
+
+def _cell_scores(gradebook, aid, student):
+    sub = gradebook.find_submission(aid, student)
+    cells = {
+        grade.name: (grade.score, grade.max_score) for nb in sub.notebooks for grade in nb.grades
+    }
+    return sub.score, sub.max_score, cells
+
+
+def validate(root, assignment_ids, check_release=True):
+    """Autograde the source and the untouched release in a scratch course."""
+    from nbgrader.api import Gradebook
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="autograder-validate-") as tmp:
+        with scratch_course(root, tmp) as course:
+            api = nbgrader_api(course)
+            for aid in assignment_ids:
+                v = Validation(aid)
+                results.append(v)
+                run(api.generate_assignment(aid, force=True, create=True), f"generate {aid}")
+                generated = course / "release" / aid / f"{aid}.ipynb"
+                committed = Path(root) / "release" / aid / f"{aid}.ipynb"
+                if check_release and (
+                    not committed.is_file()
+                    or notebook_json(committed) != notebook_json(generated)
+                ):
+                    v.problems.append(
+                        f"release/{aid} does not match what source/{aid} generates: "
+                        "run `python -m autograder release` and commit release/."
+                    )
+                for student, nb in [
+                    (SOLUTION_STUDENT, course / "source" / aid / f"{aid}.ipynb"),
+                    (UNTOUCHED_STUDENT, generated),
+                ]:
+                    dest = course / "submitted" / student / aid
+                    dest.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(nb, dest / f"{aid}.ipynb")
+                    run(api.autograde(aid, student, force=True, create=True), f"autograde {aid}")
+                with Gradebook(api.coursedir.db_url) as gb:
+                    v.solution_score, v.max_score, sol = _cell_scores(gb, aid, SOLUTION_STUDENT)
+                    v.untouched_score, _, stub = _cell_scores(gb, aid, UNTOUCHED_STUDENT)
+                for name, (score, max_score) in sorted(sol.items()):
+                    if score != max_score:
+                        v.problems.append(
+                            f"source/{aid}: the solution earns {score:g}/{max_score:g} on {name}"
+                        )
+                for name, (score, _) in sorted(stub.items()):
+                    if score:
+                        v.problems.append(
+                            f"release/{aid}: the untouched stub earns {score:g} points on {name}"
+                        )
+                if v.max_score == 0:
+                    v.problems.append(f"source/{aid} has no graded cells with points")
+    return results
+
+
+def release(root, names=None):
+    """Generate release/ and validate it; raise CourseError listing every problem."""
+    ids = assignments(root, names)
+    if not ids:
+        raise CourseError(f"no assignments in {Path(root) / 'source'}")
+    generate(root, ids)
+    return ids, validate(root, ids)

@@ -1,0 +1,40 @@
+"""nbgrader configuration for the automatic-differentiation course.
+
+Layout (nbgrader's documented course directory, rooted here):
+  source/<assignment>/<assignment>.ipynb     instructor versions (solutions, hidden tests)
+  release/<assignment>/<assignment>.ipynb    generated student versions (committed)
+  submitted/<student>/<assignment>/          collected submissions      (git-ignored)
+  autograded/, feedback/, gradebook.db       grading artefacts          (git-ignored)
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "autodiff"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+# nbgrader's real SQLite gradebook, one file in the course root.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+
+# Stubs students see in place of `### BEGIN SOLUTION ... ### END SOLUTION`:
+# raising makes an untouched notebook earn zero, never free points.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Seconds one cell may run while autograding; a student's infinite loop costs
+# at most this much per cell. The numerical checks need well under a second.
+# (nbgrader's own `Execute` preprocessor; the stock default is 30 s.)
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Test cells are locked in the student version (students cannot edit them);
+# on autograde nbgrader restores graded cells and hidden tests from the
+# gradebook, so a submission's edits to them never count.
+c.LockCells.lock_grade_cells = True

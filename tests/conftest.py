@@ -1,0 +1,5 @@
+import sys
+from pathlib import Path
+
+# The test helpers (reference and wrong implementations) import each other.
+sys.path.insert(0, str(Path(__file__).parent))

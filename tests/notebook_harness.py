@@ -1,0 +1,63 @@
+"""Run an nbgrader source notebook with some solution cells replaced.
+
+Used to prove that hidden tests fail a wrong answer (and pass the right one)
+without going through the gradebook: execute the notebook with nbclient and
+read, for each graded test cell, whether it raised.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CellResult:
+    grade_id: str
+    points: float
+    passed: bool
+    error: str
+
+
+def source_notebook(assignment):
+    return ROOT / "source" / assignment / f"{assignment}.ipynb"
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def run_notebook(path, replacements=None, timeout=120):
+    """Execute `path` with solution cells replaced: {grade_id: new source}.
+
+    Returns {grade_id: CellResult} for every graded test cell.
+    """
+    nb = nbformat.read(str(path), as_version=4)
+    replacements = dict(replacements or {})
+    for cell in nb.cells:
+        gid = _grade_id(cell)
+        if gid in replacements:
+            cell.source = replacements.pop(gid)
+    if replacements:
+        raise KeyError(f"no cells with grade_id {sorted(replacements)} in {path}")
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(Path(path).parent)}},
+    )
+    client.execute()
+    results = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            text = "\n".join(f"{o['ename']}: {o['evalue']}" for o in errors)
+            results[meta["grade_id"]] = CellResult(
+                meta["grade_id"], meta.get("points", 0), not errors, text
+            )
+    return results

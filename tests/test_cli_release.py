@@ -1,0 +1,53 @@
+"""`python -m autograder release/validate` on small courses, with real nbgrader."""
+
+import subprocess
+import sys
+
+import nbformat
+
+from autograder.cli import main
+from course_fixtures import make_course, make_notebook
+
+
+def test_release_generates_students_versions_and_validates(tmp_path, capsys):
+    course = make_course(tmp_path, {"00_demo": make_notebook()})
+    assert main(["--root", str(course), "release"]) == 0
+    out = capsys.readouterr().out
+    assert "00_demo" in out and "3/3" in out and "0/3" in out
+    released = nbformat.read(str(course / "release/00_demo/00_demo.ipynb"), as_version=4)
+    text = "\n".join(c.source for c in released.cells)
+    assert "raise NotImplementedError()" in text
+    assert "np.exp(x)" not in text and "BEGIN HIDDEN TESTS" not in text
+    # validate writes nothing and agrees
+    assert main(["--root", str(course), "validate"]) == 0
+
+
+def test_validate_reports_stale_release_wrong_solution_and_free_points(tmp_path, capsys):
+    course = make_course(tmp_path, {"00_demo": make_notebook()})
+    assert main(["--root", str(course), "release"]) == 0
+    wrong = make_notebook(
+        solution="def exp_vjp(dldf, x):\n    ### BEGIN SOLUTION\n    return (np.exp(x),)\n    ### END SOLUTION",
+        extra_test="assert np.exp(0) == 1  # calls no student code: a free point",
+    )
+    nbformat.write(wrong, str(course / "source/00_demo/00_demo.ipynb"))
+    capsys.readouterr()
+    assert main(["--root", str(course), "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "release/00_demo does not match" in out
+    assert "the solution earns 0/2 on test_exp_hidden" in out
+    assert "the untouched stub earns 1 points on test_extra" in out
+
+
+def test_clear_errors_for_missing_course_and_assignment(tmp_path, capsys):
+    assert main(["--root", str(tmp_path), "validate"]) == 0  # no source/: nothing to do
+    course = make_course(tmp_path, {"00_demo": make_notebook()})
+    assert main(["--root", str(course), "validate", "99_nope"]) == 2
+    assert "no assignment 99_nope" in capsys.readouterr().err
+
+
+def test_help_lists_the_commands():
+    out = subprocess.run(
+        [sys.executable, "-m", "autograder", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for command in ("release", "validate", "demo"):
+        assert command in out

@@ -1,0 +1,87 @@
+"""The environment the set-up builds: nbgrader config, extensions, graphviz, env files."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import graphviz
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def test_nbgrader_config_loads_with_the_course_layout():
+    from traitlets.config import Config
+
+    config = Config()
+    namespace = {"get_config": lambda: config, "__file__": str(ROOT / "nbgrader_config.py")}
+    exec((ROOT / "nbgrader_config.py").read_text(), namespace)
+    cd = config.CourseDirectory
+    assert cd.course_id == "autodiff"
+    assert (cd.source_directory, cd.release_directory) == ("source", "release")
+    assert cd.db_url.startswith("sqlite:///") and cd.db_url.endswith("gradebook.db")
+    assert config.Execute.timeout > 0
+    assert "raise NotImplementedError()" in config.ClearSolutions.code_stub["python"]
+
+
+def test_nbgrader_accepts_every_config_key():
+    """A misspelt key is silently ignored by traitlets; nbgrader warns about it."""
+    out = subprocess.run(
+        [str(BIN / "nbgrader"), "list", "--log-level=WARN"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "not recognized" not in out.stderr + out.stdout, out.stderr
+
+
+def test_nbgrader_jupyterlab_extensions_are_enabled():
+    out = subprocess.run(
+        [str(BIN / "jupyter"), "labextension", "list"], capture_output=True, text=True, timeout=120
+    )
+    text = out.stdout + out.stderr
+    assert re.search(r"@jupyter/nbgrader\s+v0\.9\.\d+\s+\S*enabled", text), text
+    out = subprocess.run(
+        [str(BIN / "jupyter"), "server", "extension", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    text = out.stdout + out.stderr
+    for ext in ("formgrader", "assignment_list", "validate_assignment", "course_list"):
+        assert re.search(rf"nbgrader\.server_extensions\.{ext}\s+\S*enabled", text), text
+
+
+def test_graphviz_renders_with_the_dot_binary():
+    assert shutil.which("dot"), "the graphviz 'dot' binary is missing"
+    dot = graphviz.Digraph()
+    dot.edge("x", "y")
+    svg = dot.pipe(format="svg").decode()
+    assert "<svg" in svg
+
+
+def _names(requirements):
+    return {re.split(r"[<>=!~ \[]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_environment_yml_describes_the_same_environment():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_deps = _names(project["dependencies"] + project["optional-dependencies"]["test"])
+    env = (ROOT / "environment.yml").read_text()
+    conda = {
+        re.split(r"[<>=! #]", line.strip()[2:], maxsplit=1)[0].lower()
+        for line in env.splitlines()
+        if line.strip().startswith("- ") and not line.strip().startswith("- -")
+    }
+    conda = {"graphviz" if n == "python-graphviz" else n for n in conda}
+    assert pip_deps <= conda, pip_deps - conda
+    assert "-e ." in env
+    for req in project["dependencies"]:
+        name, spec = re.match(r"([A-Za-z0-9_.-]+)(.*)", req).groups()
+        if spec:
+            alias = "python-graphviz" if name == "graphviz" else name
+            assert f"{alias}{spec}" in env, f"{name}{spec} differs in environment.yml"
