@@ -60,7 +60,11 @@ def nbgrader_api(root):
 def assignments(root, names=None):
     """Assignment ids in source/, sorted; `names` restricts and must exist."""
     source = Path(root) / "source"
-    found = sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file()) if source.is_dir() else []
+    found = (
+        sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
+        if source.is_dir()
+        else []
+    )
     if not names:
         return found
     missing = [n for n in names if n not in found]

@@ -60,8 +60,7 @@ def validate(root, assignment_ids, check_release=True):
                 generated = course / "release" / aid / f"{aid}.ipynb"
                 committed = Path(root) / "release" / aid / f"{aid}.ipynb"
                 if check_release and (
-                    not committed.is_file()
-                    or notebook_json(committed) != notebook_json(generated)
+                    not committed.is_file() or notebook_json(committed) != notebook_json(generated)
                 ):
                     v.problems.append(
                         f"release/{aid} does not match what source/{aid} generates: "

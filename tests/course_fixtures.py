@@ -31,7 +31,8 @@ def make_notebook(solution=SOLUTION, visible=VISIBLE, hidden=HIDDEN, extra_test=
     }
     nb.cells = [
         nbformat.v4.new_code_cell(
-            "import numpy as np\nimport autograder as ag", metadata=_meta(locked=True, grade_id="setup")
+            "import numpy as np\nimport autograder as ag",
+            metadata=_meta(locked=True, grade_id="setup"),
         ),
         nbformat.v4.new_code_cell(solution, metadata=_meta(solution=True, grade_id="exp_vjp")),
         nbformat.v4.new_code_cell(

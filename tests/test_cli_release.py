@@ -6,6 +6,7 @@ import sys
 import nbformat
 
 from autograder.cli import main
+
 from course_fixtures import make_course, make_notebook
 
 
