@@ -109,3 +109,28 @@ def test_engine_gradients_pass_on_every_seed():
         x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
         verdict = ag.check_grad(grad, f, (x, w))
         assert verdict.passed, verdict.message
+
+
+LARGE = [
+    (np.matmul, R.matmul_vjp, [(20, 30), (30, 25)], "normal"),
+    (np.matmul, R.matmul_vjp_einsum, [(4, 1, 8, 9), (3, 9, 7)], "normal"),
+    (np.multiply, R.mul_vjp, [(30, 1), (30, 40)], "normal"),
+    (np.log, R.log_vjp, [(40, 40)], "positive"),
+    (np.exp, R.exp_vjp, [(40, 40)], "bounded"),
+]
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("f, vjp, shapes, domain", LARGE, ids=lambda x: getattr(x, "__name__", ""))
+def test_projection_checks_pass_correct_answers_with_margin(f, vjp, shapes, domain):
+    worst = 0.0
+    for seed in range(200):
+        case = ag.make_case(f, shapes, seed, domain=domain)
+        verdict = ag.check_vjp(vjp, f, case)
+        assert verdict.passed, verdict.message
+        ref = ag.Reference(f, case.inputs, case.g, seed=case.seed)
+        assert ref.mode == "projection"
+        for i, grad in enumerate(vjp(case.g, *case.inputs)):
+            cmp = ref.compare(i, grad)
+            worst = max(worst, cmp.max_abs_err / cmp.tolerance)
+    assert worst < MARGIN, f"a correct answer used {worst:.2%} of the tolerance"
