@@ -238,8 +238,8 @@ def matmul_vjp_2d_only(dldF, A, B):
     return dldF @ B.T, A.T @ dldF
 
 
-def matmul_vjp_dot_T(dldF, A, B):
-    """`.T` reverses all axes of a batched array instead of the last two."""
+def _matmul_grads(dldF, A, B, transpose, reduce):
+    """matmul_vjp's structure with a pluggable transpose and batch reduction."""
     if A.ndim == 1 and B.ndim == 1:
         return dldF * B, dldF * A
     A2 = A[None, :] if A.ndim == 1 else A
@@ -249,32 +249,22 @@ def matmul_vjp_dot_T(dldF, A, B):
         G = np.expand_dims(G, -2)
     if B.ndim == 1:
         G = np.expand_dims(G, -1)
-    dA, dB = G @ B2.T, A2.T @ G
+    dA, dB = G @ transpose(B2), transpose(A2) @ G
     if A.ndim == 1:
         dA = dA[..., 0, :]
     if B.ndim == 1:
         dB = dB[..., :, 0]
-    return unbroadcast(A, dA), unbroadcast(B, dB)
+    return reduce(A, dA), reduce(B, dB)
+
+
+def matmul_vjp_dot_T(dldF, A, B):
+    """`.T` reverses all axes of a batched array instead of the last two."""
+    return _matmul_grads(dldF, A, B, lambda M: M.T, unbroadcast)
 
 
 def matmul_vjp_no_batch_reduction(dldF, A, B):
     """Right for every case without broadcast batch axes."""
-    if A.ndim == 1 and B.ndim == 1:
-        return dldF * B, dldF * A
-    A2 = A[None, :] if A.ndim == 1 else A
-    B2 = B[:, None] if B.ndim == 1 else B
-    G = dldF
-    if A.ndim == 1:
-        G = np.expand_dims(G, -2)
-    if B.ndim == 1:
-        G = np.expand_dims(G, -1)
-    dA = G @ np.swapaxes(B2, -1, -2)
-    dB = np.swapaxes(A2, -1, -2) @ G
-    if A.ndim == 1:
-        dA = dA[..., 0, :]
-    if B.ndim == 1:
-        dB = dB[..., :, 0]
-    return dA, dB
+    return _matmul_grads(dldF, A, B, lambda M: np.swapaxes(M, -1, -2), lambda target, g: g)
 
 
 def matmul_vjp_swapped_order(dldF, A, B):
