@@ -5,6 +5,7 @@ without going through the gradebook: execute the notebook with nbclient and
 read, for each graded test cell, whether it raised.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +62,32 @@ def run_notebook(path, replacements=None, timeout=120):
                 meta["grade_id"], meta.get("points", 0), not errors, text
             )
     return results
+
+
+_SOLUTION_BLOCK = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S
+)
+_HIDDEN_BLOCK = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S
+)
+
+
+def stub_source(source):
+    """What nbgrader's release leaves of a solution cell: each solution block becomes a stub."""
+    return _SOLUTION_BLOCK.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", source)
+
+
+def strip_hidden(source):
+    """What the release keeps of a test cell: the hidden block is removed."""
+    return _HIDDEN_BLOCK.sub("", source)
+
+
+def notebook_cells(assignment, kind):
+    """{grade_id: source} of the solution cells ("solution") or graded test cells ("grade")."""
+    nb = nbformat.read(str(source_notebook(assignment)), as_version=4)
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get(kind)
+        and not (kind == "grade" and c.metadata["nbgrader"]["solution"])
+    }

@@ -13,7 +13,6 @@ backward pass), so a wrong cell may make only its own hidden tests fail, plus th
 test of Exercise 6, which checks the whole engine together.
 """
 
-import re
 import textwrap
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +20,13 @@ from functools import cache
 import nbformat
 import pytest
 
-from notebook_harness import run_notebook, source_notebook
+from notebook_harness import (
+    notebook_cells,
+    run_notebook,
+    source_notebook,
+    strip_hidden,
+    stub_source,
+)
 
 ASSIGNMENT = "05_tensor_engine"
 TOTAL_POINTS = 27
@@ -508,31 +513,8 @@ ALTERNATIVES = {
 # ---------------------------------------------------------------- running the notebook
 
 
-def stub_source(source):
-    """What nbgrader's release leaves of a solution cell: each solution block becomes a stub."""
-    pattern = re.compile(
-        r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S
-    )
-    return pattern.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", source)
-
-
-def strip_hidden(source):
-    """What the release keeps of a test cell: the hidden block is removed."""
-    pattern = re.compile(
-        r"^[ \t]*### BEGIN HIDDEN TESTS\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S
-    )
-    return pattern.sub("", source)
-
-
 def cells(kind):
-    """{grade_id: source} of the solution cells ("solution") or graded test cells ("grade")."""
-    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
-    return {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get(kind)
-        and not (kind == "grade" and c.metadata["nbgrader"]["solution"])
-    }
+    return notebook_cells(ASSIGNMENT, kind)
 
 
 def solution_cells():
