@@ -39,18 +39,22 @@ def src(code):
     return textwrap.dedent(code).strip("\n") + "\n"
 
 
-FMT = '''
+FMT = """
 def _fmt(a):
     text = np.array2string(np.asarray(a) + 0.0, precision=4, suppress_small=True)
     return text.replace("\\n", r"\\l") + (r"\\l" if "\\n" in text else "")
-'''
+"""
 
 
-def draw_dot_cell(check='if rankdir not in ("LR", "TB"):\n        raise ValueError("rankdir must be LR or TB")',
-                  name="f\"n{k}\"", graph_rankdir="rankdir", op_nodes=True):
+def draw_dot_cell(
+    check='if rankdir not in ("LR", "TB"):\n        raise ValueError("rankdir must be LR or TB")',
+    name='f"n{k}"',
+    graph_rankdir="rankdir",
+    op_nodes=True,
+):
     """A draw_dot solution cell with one piece replaced."""
     if op_nodes:
-        body = '''
+        body = """
     for node in nodes:
         dot.node(ids[node], label=node_label(node, ids[node]), shape="record")
         if node.parents:
@@ -58,14 +62,14 @@ def draw_dot_cell(check='if rankdir not in ("LR", "TB"):\n        raise ValueErr
             dot.edge(ids[node] + "_op", ids[node])
     for parent, child in edges:
         dot.edge(ids[parent], ids[child] + "_op")
-'''
+"""
     else:
-        body = '''
+        body = """
     for node in nodes:
         dot.node(ids[node], label=node_label(node, ids[node]), shape="record")
     for parent, child in edges:
         dot.edge(ids[parent], ids[child])
-'''
+"""
     return (
         'def draw_dot(root, format="svg", rankdir="LR"):\n'
         f"    {check}\n"
@@ -78,7 +82,11 @@ def draw_dot_cell(check='if rankdir not in ("LR", "TB"):\n        raise ValueErr
 
 
 def label_cell(body):
-    return src(FMT) + "\n\ndef node_label(node, default_name=\"\"):\n" + textwrap.indent(src(body), "    ")
+    return (
+        src(FMT)
+        + '\n\ndef node_label(node, default_name=""):\n'
+        + textwrap.indent(src(body), "    ")
+    )
 
 
 RECURSIVE_TRACE = src("""
@@ -220,7 +228,7 @@ ALTERNATIVES = {
                 edges = [(p, c) for c in nodes for p in c.parents]
                 return nodes, edges
         """),
-        "node_label": src('''
+        "node_label": src("""
             def node_label(node, default_name=""):
                 def fmt(a):
                     lines = np.array2string(np.asarray(a, dtype=float) + 0.0, precision=4,
@@ -228,8 +236,8 @@ ALTERNATIVES = {
                     return lines[0] if len(lines) == 1 else "".join(line + "\\\\l" for line in lines)
                 name = node.name if getattr(node, "name", "") else default_name
                 return "{ %s | v=%s | g=%s }" % (name, fmt(node.value), fmt(node.grad))
-        '''),
-        "draw_dot": src('''
+        """),
+        "draw_dot": src("""
             def draw_dot(root, format="svg", rankdir="LR"):
                 valid = {"LR", "TB"}
                 if not isinstance(rankdir, str) or rankdir not in valid:
@@ -249,7 +257,7 @@ ALTERNATIVES = {
                     if node.parents:
                         dot.edge(name[node] + "_op", name[node])
                 return dot
-        '''),
+        """),
     },
     # Depth-first search with a stack of iterators (last operand first), node_label via str.format
     # and a dict, draw_dot through graph_attr.update and a list of edges.
@@ -278,7 +286,7 @@ ALTERNATIVES = {
             name = getattr(node, "name", None)
             return "{{ {} | v={v} | g={g} }}".format(name if name else default_name, **fields)
         """),
-        "draw_dot": src('''
+        "draw_dot": src("""
             def draw_dot(root, format="svg", rankdir="LR"):
                 if rankdir != "LR" and rankdir != "TB":
                     raise ValueError("rankdir: expected 'LR' or 'TB', got " + repr(rankdir))
@@ -293,7 +301,7 @@ ALTERNATIVES = {
                 dot.edges([(f"n{index[id(p)]}", f"n{index[id(c)]}_op") for p, c in edges])
                 dot.edges([(f"n{k}_op", f"n{k}") for k, node in enumerate(nodes) if node.parents])
                 return dot
-        '''),
+        """),
     },
 }
 
@@ -331,7 +339,11 @@ def test_every_solution_cell_is_graded_by_a_hidden_test():
 
 def test_points_add_up_to_the_total_in_the_header():
     nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
-    points = [c.metadata["nbgrader"]["points"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    points = [
+        c.metadata["nbgrader"]["points"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    ]
     assert sum(points) == TOTAL_POINTS
     assert f"**{TOTAL_POINTS}**" in nb.cells[0].source
 
@@ -352,7 +364,9 @@ def test_release_keeps_a_visible_call_in_every_hidden_cell():
     for gid, source in cells("grade").items():
         assert "HIDDEN" not in strip_hidden(source), gid
         if gid.endswith("_hidden"):
-            visible = [ln for ln in strip_hidden(source).splitlines() if ln and not ln.startswith("#")]
+            visible = [
+                ln for ln in strip_hidden(source).splitlines() if ln and not ln.startswith("#")
+            ]
             assert visible, f"{gid} keeps only comments in the release"
 
 
@@ -361,7 +375,9 @@ def test_mistake_is_caught_with_a_diagnostic(mistake):
     result = run(f"batch{mistake.batch}")[mistake.fails]
     assert not result.passed, f"{mistake.fails} passes the wrong implementation '{mistake.name}'"
     for words in mistake.says:
-        assert words in result.error, f"{mistake.fails}: the message lacks {words!r}:\n{result.error}"
+        assert words in result.error, (
+            f"{mistake.fails}: the message lacks {words!r}:\n{result.error}"
+        )
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
@@ -374,7 +390,9 @@ def test_mistake_costs_nothing_in_the_other_exercises(mistake):
         untouched.discard("draw_dot")
     for cell in untouched:
         for gid in HIDDEN[cell]:
-            assert results[gid].passed, f"{gid} fails although {cell} is correct: {results[gid].error}"
+            assert results[gid].passed, (
+                f"{gid} fails although {cell} is correct: {results[gid].error}"
+            )
 
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
