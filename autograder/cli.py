@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import sys
 import time
 import warnings
@@ -19,6 +20,10 @@ EPILOG = """\
 examples:
   python -m autograder release                 regenerate release/ and validate it
   python -m autograder validate 03_jacobians_vjps
+  python -m autograder grade                   grade everything in submitted/
+  python -m autograder grade 04_broadcasting_matmul --from downloads.zip
+  python -m autograder feedback                HTML feedback in feedback/<student>/
+  python -m autograder export                  CSV grades and a report in exports/
   python -m autograder demo                    the README's main job
 """
 
@@ -57,6 +62,74 @@ def cmd_validate(args, root):
     return 0 if _print_validation(validate(root, ids)) else 1
 
 
+def _print_grading(results, seconds, workers):
+    from .status import GRADED
+
+    regraded = [status for status, fresh in results if fresh]
+    counts = {}
+    for status in regraded:
+        counts[status.status] = counts.get(status.status, 0) + 1
+    unchanged = len(results) - len(regraded)
+    parts = [f"{n} {kind}" for kind, n in sorted(counts.items())]
+    if unchanged:
+        parts.append(f"{unchanged} unchanged since the last run (use --force to regrade)")
+    print(f"{len(results)} submission(s): " + (", ".join(parts) or "nothing to do"))
+    if regraded:
+        per = seconds / len(regraded)
+        print(f"graded in {seconds:.1f} s with {workers} worker(s): {per:.2f} s per submission")
+    for status, _ in results:
+        if status.status != GRADED:
+            print(f"  {status.status:<10} {status.student}/{status.assignment}: {status.reason}")
+        for note in status.notes:
+            print(f"  note       {status.student}/{status.assignment}: {note}")
+
+
+def cmd_grade(args, root):
+    from .collect import collect
+    from .grading import Grader, Limits, find_submissions
+
+    if args.source:
+        if len(args.assignments) != 1:
+            raise CourseError(
+                "--from needs exactly one assignment id: grade ASSIGNMENT --from PATH"
+            )
+        report = collect(root, args.source, args.assignments[0])
+        print(
+            f"collected {len(report.students)} notebook(s) from {args.source} into submitted/"
+            + (f", {len(report.unchanged)} unchanged" if report.unchanged else "")
+        )
+        for name, reason in report.skipped:
+            print(f"  skipped {name}: {reason}")
+    ids = assignments(root, args.assignments) if args.assignments else None
+    submissions = find_submissions(root, ids, args.student)
+    if not submissions:
+        print(f"no submissions in {root / 'submitted'} (layout: submitted/<student>/<assignment>/)")
+        return 0
+    limits = Limits(workers=args.workers, time_budget=args.time_limit, memory_mib=args.memory_mib)
+    start = time.perf_counter()
+    results = Grader(root, limits, force=args.force, progress=not args.quiet).grade(submissions)
+    _print_grading(results, time.perf_counter() - start, limits.workers)
+    print(f"gradebook: {root / 'gradebook.db'}; graded notebooks: {root / 'autograded'}")
+    return 0
+
+
+def cmd_feedback(args, root):
+    from .feedback import generate_feedback
+
+    paths = generate_feedback(root, args.assignments or None, args.student)
+    print(f"wrote {len(paths)} feedback page(s) under {root / 'feedback'}")
+    return 0
+
+
+def cmd_export(args, root):
+    from .export import export_grades
+
+    paths = export_grades(root, args.out)
+    for name, path in paths.items():
+        print(f"{name:>12}: {path}")
+    return 0
+
+
 def cmd_demo(args, root):
     print("== building the release of every assignment and validating it with nbgrader ==")
     code = cmd_release(argparse.Namespace(assignments=None), root)
@@ -93,6 +166,58 @@ def build_parser():
     )
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser(
+        "grade",
+        help="grade submitted/ into the gradebook, in parallel, with limits",
+        description="Autograde every submission in submitted/<student>/<assignment>/ (or the "
+        "named assignments) into the gradebook with nbgrader's own preprocessors, several "
+        "kernels at a time. A submission that cannot be graded is recorded as ungradable "
+        "with the reason; the rest of the class is graded anyway. Unchanged submissions are "
+        "skipped unless --force.",
+    )
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all submitted)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="first collect a folder or zip of loose notebooks named <student>.ipynb "
+        "(needs exactly one assignment id)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="kernels at a time (default: cores)",
+    )
+    p.add_argument(
+        "--time-limit", type=float, default=120, help="seconds per notebook (default 120)"
+    )
+    p.add_argument(
+        "--memory-mib", type=int, default=2048, help="memory per kernel in MiB (default 2048)"
+    )
+    p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser(
+        "feedback",
+        help="per-student HTML feedback (never shows hidden tests)",
+        description="Write feedback/<student>/<assignment>/<assignment>.html and "
+        "feedback/<student>/index.html from the gradebook: each test's name, points and the "
+        "autograder's diagnostic. Hidden test code is never included.",
+    )
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.set_defaults(func=cmd_feedback)
+    p = sub.add_parser(
+        "export",
+        help="grades as CSV plus a report with a figure per assignment",
+        description="Write grades.csv (student x assignment), cells.csv (per graded cell) and "
+        "report.html with one matplotlib figure per assignment (score distribution, pass "
+        "rate per test).",
+    )
+    p.add_argument("--out", type=Path, help="output folder (default: exports/)")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser(
         "demo",
         help="the README's main job: build the release and validate it",
