@@ -65,7 +65,9 @@ def collect(root, source, assignment):
     for name, size, mtime, read in _entries(source):
         student = _student_of(name, assignment)
         if not STUDENT_ID.match(student):
-            report.skipped.append((name, f"'{student}' is not a usable student id: rename the file"))
+            report.skipped.append(
+                (name, f"'{student}' is not a usable student id: rename the file")
+            )
             continue
         if student in seen:
             report.skipped.append((name, f"a second notebook for {student}: keep one and rerun"))

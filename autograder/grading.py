@@ -45,6 +45,8 @@ from nbgrader.preprocessors import (
 from . import __version__
 from .course import CourseError, load_config, nbgrader_api
 from .execution import execute
+from .kernels import preloaded_kernels
+from .nbgrader_speed import speed_up_nbgrader
 from .progress import Progress
 from .status import GRADED, MISSING, UNGRADABLE, Status, read_status, status_path, write_status
 
@@ -92,16 +94,18 @@ def _hash_files(digest, folder, pattern="*"):
 class Grader:
     """Grades submissions of the course at `root` into its gradebook."""
 
-    def __init__(self, root, limits=None, force=False, progress=True):
+    def __init__(self, root, limits=None, force=False, progress=True, preload=True):
         self.root = Path(root)
         self.limits = limits or Limits()
         self.force = force
         self.progress = progress
+        self.preload = preload
         self.api = nbgrader_api(self.root)
         self.config = load_config(self.root)
         self.config.LimitedKernelManager.memory_mib = self.limits.memory_mib
         self.db_url = self.api.coursedir.db_url
         self._environment = self._fingerprint_environment()
+        speed_up_nbgrader()
 
     # --- bookkeeping -------------------------------------------------------
 
@@ -312,7 +316,8 @@ class Grader:
         previous = os.environ.get("NBGRADER_EXECUTION")
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         try:
-            return asyncio.run(self._grade_all(submissions, bar))
+            with preloaded_kernels(self.preload):
+                return asyncio.run(self._grade_all(submissions, bar))
         finally:
             if previous is None:
                 os.environ.pop("NBGRADER_EXECUTION", None)
