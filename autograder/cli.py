@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -130,14 +131,83 @@ def cmd_export(args, root):
     return 0
 
 
-def cmd_demo(args, root):
-    print("== building the release of every assignment and validating it with nbgrader ==")
-    code = cmd_release(argparse.Namespace(assignments=None), root)
+def _outcome(status):
+    if status.status != "graded":
+        return "ungradable" if status.status == "ungradable" else "missing"
+    if status.score == status.max_score:
+        return "full marks"
+    return "zero" if status.score == 0 else "partial"
+
+
+def _print_class_check(records, results):
+    """Did the grader give each synthesized student the outcome they were built for?"""
+    got = {(s.student, s.assignment): s for s, _ in results}
+    wrong = []
+    for rec in records:
+        status = got.get((rec.student, rec.assignment))
+        outcome = _outcome(status) if status else "not graded"
+        if outcome != rec.expected:
+            wrong.append(
+                f"  {rec.student}/{rec.assignment} ({rec.kind}): expected "
+                f"{rec.expected}, got {outcome} {status.reason if status else ''}"
+            )
+    kinds = {}
+    for rec in records:
+        kinds[rec.expected] = kinds.get(rec.expected, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     print(
-        "\nStudent notebooks: release/<assignment>/<assignment>.ipynb "
-        "(open them with `make lab`).\nSources with solutions and hidden tests: source/."
+        f"class check: {len(records) - len(wrong)}/{len(records)} submissions graded as "
+        f"built ({summary})"
     )
-    return code
+    for line in wrong:
+        print(line)
+    return not wrong
+
+
+def cmd_demo(args, root):
+    from .demo_class import synthesize_class
+    from .export import export_grades
+    from .feedback import generate_feedback
+    from .grading import Grader, Limits, find_submissions
+
+    code = 0
+    if not args.skip_release:
+        print("== 1. release: build release/ of every assignment and validate it ==")
+        code = cmd_release(argparse.Namespace(assignments=None), root)
+    course = (args.out or root / "demo_output").resolve() / "course"
+    ids = assignments(root, args.assignments)
+    print(f"\n== 2. a demo course in {course}: {len(ids)} assignment(s) ==")
+    if course.exists():
+        shutil.rmtree(course)
+    course.mkdir(parents=True)
+    shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(root / "source", course / "source")
+    from .release import generate
+
+    generate(course, ids)
+    records = synthesize_class(root, course, n_students=args.students, assignments=ids)
+    students = len({r.student for r in records})
+    print(f"synthesized {len(records)} submissions from {students} students")
+    print(f"\n== 3. grade ({args.workers} workers, {args.time_limit:g} s per notebook) ==")
+    limits = Limits(workers=args.workers, time_budget=args.time_limit, memory_mib=args.memory_mib)
+    start = time.perf_counter()
+    results = Grader(course, limits, force=True).grade(find_submissions(course))
+    _print_grading(results, time.perf_counter() - start, limits.workers)
+    ok = _print_class_check(records, results)
+    print("\n== 4. feedback and export ==")
+    pages = generate_feedback(course)
+    exports = export_grades(course)
+    print(f"""
+Where everything is:
+  gradebook (nbgrader, SQLite)  {course / "gradebook.db"}
+  graded notebooks              {course / "autograded"}/<student>/<assignment>/
+  feedback ({len(pages)} pages)           {course / "feedback"}/<student>/index.html
+  grades per student            {exports["grades"]}
+  grades per test cell          {exports["cells"]}
+  report with figures           {exports["report"]}
+  the synthesized submissions   {course / "submitted"}/<student>/<assignment>/
+Open the formgrader on it: cd {course} && jupyter lab""")
+    return code or (0 if ok else 1)
 
 
 def build_parser():
@@ -220,9 +290,20 @@ def build_parser():
     p.set_defaults(func=cmd_export)
     p = sub.add_parser(
         "demo",
-        help="the README's main job: build the release and validate it",
-        description="Build release/ for every assignment and validate it with nbgrader.",
+        help="the README's main job: release, then grade a synthesized class end to end",
+        description="Build and validate release/, then build a demo course from source/ in "
+        "demo_output/course, synthesize a class (correct answers, realistic mistakes, "
+        "unanswered stubs, broken and hostile notebooks), grade it, check every student got "
+        "the outcome they were built for, write feedback and the report, and print where "
+        "everything is. Uses nbgrader's SQLite gradebook; no other service.",
     )
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
+    p.add_argument("--students", type=int, default=40, help="class size (default 40)")
+    p.add_argument("--out", type=Path, help="folder for the demo course (default demo_output/)")
+    p.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    p.add_argument("--time-limit", type=float, default=30, help="seconds per notebook")
+    p.add_argument("--memory-mib", type=int, default=1024, help="memory per kernel in MiB")
+    p.add_argument("--skip-release", action="store_true", help="do not rebuild release/ first")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -261,10 +261,11 @@ class Grader:
                 problem = run.failure and f"{notebook}.ipynb: {run.failure}"
                 if problem is None:
                     nb, stderr_cells = self._save(run.nb, sub, notebook)
-                    status.notes.extend(
-                        f"{notebook}: stderr output in {cell} did not cost points"
-                        for cell in stderr_cells
-                    )
+                    if stderr_cells:
+                        status.notes.append(
+                            f"{notebook}: stderr output did not cost points in passing test "
+                            f"cells (stock nbgrader scores them 0): {_some(stderr_cells)}"
+                        )
                 nbformat.write(run.nb if problem else nb, str(path))
             if problem:
                 failures.append((notebook, problem))
