@@ -1,0 +1,132 @@
+"""Grade the demo class with `autograder grade` and with stock nbgrader; compare.
+
+    python benchmarks/bench_grading.py [--students 40] [ASSIGNMENT ...]
+
+Stock nbgrader is used at its best: one `nbgrader autograde <assignment>`
+call per assignment covering every student, one after another. Ours is one
+`python -m autograder grade` call. Both run on copies of the same course
+and submissions, and both times include each command's start-up. Then the
+per-cell scores are compared; every difference must be a deliberate one:
+
+  * ungradable: ours records an ungradable submission as 0 with every cell
+    flagged for manual grading (stock scores whatever cells ran, or fails);
+  * stderr: ours does not give 0 to a passing test cell that wrote to stderr.
+
+Prints seconds per notebook for both and the ratio. With --ordinary-only the
+broken and hostile notebooks are left out: they cost stock nbgrader minutes
+(its only time limit is the 60 s per cell of nbgrader_config.py), so the
+ratio without them is the fair measure of the pipeline itself.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder.course import assignments  # noqa: E402
+from autograder.demo_class import synthesize_class  # noqa: E402
+from autograder.release import generate  # noqa: E402
+from autograder.status import read_status  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def build(course, ids, students, ordinary_only):
+    course.mkdir(parents=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    generate(course, ids)
+    records = synthesize_class(ROOT, course, n_students=students, assignments=ids)
+    if ordinary_only:
+        for rec in records:
+            if rec.hostile:
+                shutil.rmtree(course / "submitted" / rec.student / rec.assignment)
+    return [r for r in records if not (ordinary_only and r.hostile)]
+
+
+def run(command, cwd):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    start = time.perf_counter()
+    # Not check=True: stock exits 1 when any submission failed, after grading the rest.
+    subprocess.run(command, cwd=cwd, env=env, capture_output=True)
+    return time.perf_counter() - start
+
+
+def cell_scores(course):
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment in gb.assignments:
+            for sub in assignment.submissions:
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        key = (sub.student.id, assignment.name, grade.name)
+                        scores[key] = grade.score
+    return scores
+
+
+def compare(ours_course, stock_course):
+    ours, stock = cell_scores(ours_course), cell_scores(stock_course)
+    deliberate, unexplained = {"ungradable": 0, "stderr": 0}, []
+    for key in sorted(set(ours) | set(stock)):
+        if ours.get(key) == stock.get(key):
+            continue
+        student, aid, cell = key
+        status = read_status(ours_course, student, aid)
+        if status and status.status == "ungradable":
+            deliberate["ungradable"] += 1
+        elif status and any("stderr" in n and cell in n for n in status.notes):
+            deliberate["stderr"] += 1
+        else:
+            unexplained.append(f"{key}: ours {ours.get(key)}, stock {stock.get(key)}")
+    return len(ours), deliberate, unexplained
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("assignments", nargs="*")
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    parser.add_argument("--ordinary-only", action="store_true")
+    args = parser.parse_args()
+    ids = assignments(ROOT, args.assignments)
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        ours_course, stock_course = Path(tmp) / "ours", Path(tmp) / "stock"
+        records = build(ours_course, ids, args.students, args.ordinary_only)
+        shutil.copytree(ours_course, stock_course)
+        n = len(records)
+        hostile = sum(r.hostile for r in records)
+        print(
+            f"{n} notebooks ({hostile} broken or hostile), {len(ids)} assignment(s), "
+            f"{len({r.student for r in records})} students; {os.cpu_count()} cores",
+            flush=True,
+        )
+        grade = [sys.executable, "-m", "autograder", "grade", "--quiet"]
+        t_ours = run([*grade, f"--workers={args.workers}"], ours_course)
+        print(f"ours  ({args.workers} workers): {t_ours:7.1f} s  {t_ours / n:.2f} s/notebook")
+        t_stock = sum(
+            run([str(BIN / "nbgrader"), "autograde", aid, "--force"], stock_course) for aid in ids
+        )
+        print(f"stock (sequential): {t_stock:7.1f} s  {t_stock / n:.2f} s/notebook")
+        print(f"ratio: {t_stock / t_ours:.2f}x")
+        cells, deliberate, unexplained = compare(ours_course, stock_course)
+    print(
+        f"scores: {cells} cells compared; deliberate differences: "
+        f"{deliberate['ungradable']} cells of ungradable submissions, "
+        f"{deliberate['stderr']} passing cells with stderr; unexplained: {len(unexplained)}"
+    )
+    for line in unexplained:
+        print(f"  UNEXPLAINED {line}")
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
