@@ -5,13 +5,14 @@ PY := .venv/bin/python
 # Tools nbgrader and nbval start (alembic, jupyter, kernels) come from .venv.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help setup demo test unit notebooks validate lint format bench lab clean
+.PHONY: help setup demo test unit notebooks validate lint format bench bench-grading lab clean
 
 help:
-	@echo "make demo    set up, then run the main job (release and validation of the course)"
+	@echo "make demo    set up, then run the main job (release, then grade a demo class)"
 	@echo "make test    set up, then run all tests (unit, notebooks, lint)"
 	@echo "make setup   create .venv and install everything (idempotent)"
-	@echo "make bench   benchmark scripts (print measured ratios)"
+	@echo "make bench   benchmark scripts (print measured ratios; grading on 12 students)"
+	@echo "make bench-grading   grading benchmark on the full 40-student demo class"
 	@echo "make lab     open JupyterLab with nbgrader on this course"
 	@echo "make format  ruff format + fix"
 
@@ -48,9 +49,13 @@ format:
 bench: setup
 	$(PY) benchmarks/bench_checks.py
 	$(PY) benchmarks/measure_checker.py
+	$(PY) benchmarks/bench_grading.py --students 12
+
+bench-grading: setup
+	$(PY) benchmarks/bench_grading.py
 
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:
-	rm -rf submitted autograded feedback gradebook.db demo_output .pytest_cache
+	rm -rf submitted autograded feedback exports collect_backup gradebook.db demo_output .pytest_cache
