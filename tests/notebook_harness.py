@@ -21,6 +21,7 @@ class CellResult:
     points: float
     passed: bool
     error: str
+    stderr: str = ""  # what the cell wrote to stderr (stock nbgrader scores such a cell 0)
 
 
 def source_notebook(assignment):
@@ -58,8 +59,13 @@ def run_notebook(path, replacements=None, timeout=120):
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             text = "\n".join(f"{o['ename']}: {o['evalue']}" for o in errors)
+            stderr = "".join(
+                o.get("text", "")
+                for o in cell.get("outputs", [])
+                if o.get("output_type") == "stream" and o.get("name") == "stderr"
+            )
             results[meta["grade_id"]] = CellResult(
-                meta["grade_id"], meta.get("points", 0), not errors, text
+                meta["grade_id"], meta.get("points", 0), not errors, text, stderr
             )
     return results
 
@@ -91,3 +97,23 @@ def notebook_cells(assignment, kind):
         if c.metadata.get("nbgrader", {}).get(kind)
         and not (kind == "grade" and c.metadata["nbgrader"]["solution"])
     }
+
+
+class CatalogMistake:
+    """Base of a test module's `Mistake` dataclass whose wrong cell is in a demo/ catalog.
+
+    The subclass sets CATALOG (the demo/mistakes_<assignment>.py module) and has a `name`
+    field; the wrong solution cell is CATALOG.MISTAKES[name], one {grade_id: source}.
+    """
+
+    CATALOG = None
+
+    @property
+    def cell(self):
+        """grade_id of the solution cell it replaces."""
+        (cell,) = self.CATALOG.MISTAKES[self.name]
+        return cell
+
+    @property
+    def source(self):
+        return self.CATALOG.MISTAKES[self.name][self.cell]

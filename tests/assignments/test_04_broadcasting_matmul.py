@@ -14,307 +14,15 @@ from functools import cache
 
 import pytest
 
+from demo import mistakes_04_broadcasting_matmul as catalog
+
 from notebook_harness import run_notebook, source_notebook
 
 ASSIGNMENT = "04_broadcasting_matmul"
 TOTAL_POINTS = 37
 
-# --- other correct answers (1): chained VJPs, loops, masks as floats, lists --------------------
-
-ALT_CHAINED = {
-    "unbroadcast": """
-def unbroadcast(target, g):
-    g = np.array(g, dtype=float)
-    while g.ndim > np.ndim(target):
-        g = g.sum(axis=0)
-    for axis, size in enumerate(np.shape(target)):
-        if size == 1:
-            g = g.sum(axis=axis, keepdims=True)
-    return g
-""",
-    "add_vjp": """
-def add_vjp(dldf, a, b):
-    return unbroadcast(a, dldf), unbroadcast(b, dldf)
-""",
-    "mul_vjp": """
-def mul_vjp(dldf, a, b):
-    return [unbroadcast(a, np.multiply(dldf, b)), unbroadcast(b, np.multiply(a, dldf))]
-""",
-    "maximum_vjp": """
-def maximum_vjp(dldf, a, b):
-    mask = np.asarray(a > b).astype(float)
-    return unbroadcast(a, dldf * mask), unbroadcast(b, dldf * (1.0 - mask))
-""",
-    "matmul_vjp": """
-def matmul_vjp(dldF, A, B):
-    if A.ndim == 1 and B.ndim == 1:
-        return dldF * B, dldF * A
-    if A.ndim == 1:
-        dA, dB = matmul_vjp(np.expand_dims(dldF, -2), A[np.newaxis, :], B)
-        return dA[0], dB
-    if B.ndim == 1:
-        dA, dB = matmul_vjp(np.expand_dims(dldF, -1), A, B[:, np.newaxis])
-        return dA, dB[:, 0]
-    dA = dldF @ np.swapaxes(B, -1, -2)
-    dB = np.swapaxes(A, -1, -2) @ dldF
-    return unbroadcast(A, dA), unbroadcast(B, dB)
-""",
-    "linear_vjp": """
-def linear_vjp(dldY, X, W):
-    return matmul_vjp(dldY, X, W)
-""",
-    "quadratic_form_grad": """
-def quadratic_form_grad(A, x):
-    return A @ x + x @ A
-""",
-    "norm_sq_grads": """
-def norm_sq_grads(W, x):
-    q = W @ x
-    return [2 * q[:, None] * x[None, :], 2 * (q @ W)]
-""",
-    "two_layer_grads": """
-def two_layer_grads(X, W1, W2):
-    Z1 = X @ W1
-    H1 = np.maximum(Z1, 0.0)
-    Y_hat = H1 @ W2
-    dH1, dW2 = matmul_vjp(2 * Y_hat, H1, W2)
-    dZ1, _ = maximum_vjp(dH1, Z1, 0.0)
-    dX, dW1 = matmul_vjp(dZ1, X, W1)
-    return dX, dW1, dW2
-""",
-}
-
-# --- other correct answers (2): self-contained (no cell calls another), einsum, np.where ------
-
-_SUM_TO = """
-def _sum_to(g, shape):
-    g = np.asarray(g, dtype=np.float64)
-    while g.ndim > len(shape):
-        g = np.add.reduce(g, axis=0)
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    return np.add.reduce(g, axis=axes, keepdims=True) if axes else g
-"""
-
-ALT_SELF_CONTAINED = {
-    "unbroadcast": """
-def unbroadcast(target, g):
-    shape = np.shape(target)
-    g = np.asarray(g, dtype=np.float64)
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1)
-    return np.sum(g, axis=axes, keepdims=True).reshape(shape)
-""",
-    "add_vjp": _SUM_TO
-    + """
-def add_vjp(dldf, a, b):
-    return _sum_to(dldf, np.shape(a)), _sum_to(dldf, np.shape(b))
-""",
-    "mul_vjp": _SUM_TO
-    + """
-def mul_vjp(dldf, a, b):
-    return _sum_to(dldf * b, np.shape(a)), _sum_to(a * dldf, np.shape(b))
-""",
-    "maximum_vjp": _SUM_TO
-    + """
-def maximum_vjp(dldf, a, b):
-    b_wins = b >= a
-    return (_sum_to(np.where(b_wins, 0.0, dldf), np.shape(a)),
-            _sum_to(np.where(b_wins, dldf, 0.0), np.shape(b)))
-""",
-    "matmul_vjp": _SUM_TO
-    + """
-def matmul_vjp(dldF, A, B):
-    A2 = A.reshape(1, -1) if A.ndim == 1 else A
-    B2 = B.reshape(-1, 1) if B.ndim == 1 else B
-    G = np.asarray(dldF, dtype=np.float64)
-    if B.ndim == 1:
-        G = np.expand_dims(G, -1)
-    if A.ndim == 1:
-        G = np.expand_dims(G, -2)
-    dA = np.einsum("...ij,...kj->...ik", G, B2)
-    dB = np.einsum("...ki,...kj->...ij", A2, G)
-    return _sum_to(dA, A2.shape).reshape(A.shape), _sum_to(dB, B2.shape).reshape(B.shape)
-""",
-    "linear_vjp": """
-def linear_vjp(dldY, X, W):
-    return np.einsum("nm,dm->nd", dldY, W), np.einsum("nd,nm->dm", X, dldY)
-""",
-    "quadratic_form_grad": """
-def quadratic_form_grad(A, x):
-    return np.einsum("ij,j->i", A, x) + np.einsum("ji,j->i", A, x)
-""",
-    "norm_sq_grads": """
-def norm_sq_grads(W, x):
-    q = W @ x
-    return 2 * np.einsum("i,j->ij", q, x), 2 * np.einsum("ij,i->j", W, q)
-""",
-    "two_layer_grads": """
-def two_layer_grads(X, W1, W2):
-    H1 = np.maximum(X @ W1, 0.0)
-    dY = 2 * (H1 @ W2)
-    dZ1 = (dY @ W2.T) * (H1 > 0)   # H1 > 0 exactly where Z1 > 0
-    return dZ1 @ W1.T, X.T @ dZ1, H1.T @ dY
-""",
-}
-
-# --- wrong answers ----------------------------------------------------------------------------
-
-UNBROADCAST_LEADING_ONLY = """
-def unbroadcast(target, g):
-    while g.ndim > np.ndim(target):
-        g = g.sum(axis=0)
-    return g
-"""
-
-UNBROADCAST_NO_KEEPDIMS = """
-def unbroadcast(target, g):
-    g = g.sum(axis=tuple(range(g.ndim - np.ndim(target))))
-    stretched = tuple(i for i, n in enumerate(np.shape(target)) if n == 1)
-    return g.sum(axis=stretched)
-"""
-
-# The seed's version: the loop tests g but sums into q, so its condition never changes.
-UNBROADCAST_SEED_TYPO = """
-def unbroadcast(target, g, axis=0):
-    q = g
-    while np.ndim(g) > np.ndim(target):
-        q = q.sum(axis=axis)
-    for axis, size in enumerate(np.shape(target)):
-        if size == 1:
-            q = q.sum(axis=axis, keepdims=True)
-    return q
-"""
-
-ADD_NO_UNBROADCAST = """
-def add_vjp(dldf, a, b):
-    return dldf, dldf
-"""
-
-MUL_SWAPPED_FACTORS = """
-def mul_vjp(dldf, a, b):
-    return unbroadcast(a, dldf * a), unbroadcast(b, dldf * b)
-"""
-
-MAXIMUM_SAME_MASK = """
-def maximum_vjp(dldf, a, b):
-    mask = a > b
-    return unbroadcast(a, dldf * mask), unbroadcast(b, dldf * mask)
-"""
-
-MAXIMUM_TIES_TO_A = """
-def maximum_vjp(dldf, a, b):
-    a_wins = a >= b
-    return unbroadcast(a, np.where(a_wins, dldf, 0.0)), unbroadcast(b, np.where(a_wins, 0.0, dldf))
-"""
-
-MAXIMUM_TIES_SPLIT = """
-def maximum_vjp(dldf, a, b):
-    theta = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
-    return unbroadcast(a, dldf * theta), unbroadcast(b, dldf * (1.0 - theta))
-"""
-
-MAXIMUM_TIES_DROPPED = """
-def maximum_vjp(dldf, a, b):
-    return unbroadcast(a, dldf * (a > b)), unbroadcast(b, dldf * (b > a))
-"""
-
-_MATMUL_TEMPLATE = """
-def matmul_vjp(dldF, A, B):
-    A, B, G = np.asarray(A), np.asarray(B), np.asarray(dldF)
-    A2 = A[None, :] if A.ndim == 1 else A
-    B2 = B[:, None] if B.ndim == 1 else B
-    if B.ndim == 1:
-        G = G[..., None]
-    if A.ndim == 1:
-        G = G[..., None, :]
-    dA2 = {dA2}
-    dB2 = {dB2}
-    return {ret}
-"""
-_RET = "unbroadcast(A2, dA2).reshape(A.shape), unbroadcast(B2, dB2).reshape(B.shape)"
-
-MATMUL_MISSING_TRANSPOSE = _MATMUL_TEMPLATE.format(
-    dA2="G @ B2", dB2="A2.swapaxes(-1, -2) @ G", ret=_RET
-)
-
-MATMUL_2D_ONLY = """
-def matmul_vjp(dldF, A, B):
-    return dldF @ B.T, A.T @ dldF
-"""
-
-MATMUL_DOT_T = _MATMUL_TEMPLATE.format(dA2="G @ B2.T", dB2="A2.T @ G", ret=_RET)
-
-MATMUL_NO_BATCH_REDUCTION = _MATMUL_TEMPLATE.format(
-    dA2="G @ B2.swapaxes(-1, -2)",
-    dB2="A2.swapaxes(-1, -2) @ G",
-    ret="dA2.reshape(dA2.shape[:-2] + A.shape[-1:] if A.ndim == 1 else dA2.shape), "
-    "dB2.reshape(dB2.shape[:-2] + B.shape[:1] if B.ndim == 1 else dB2.shape)",
-)
-
-LINEAR_DW_SWAPPED = """
-def linear_vjp(dldY, X, W):
-    return dldY @ W.T, dldY @ X
-"""
-
-LINEAR_DW_TRANSPOSED = """
-def linear_vjp(dldY, X, W):
-    return dldY @ W.T, dldY.T @ X
-"""
-
-QUADRATIC_2AX = """
-def quadratic_form_grad(A, x):
-    return 2 * A @ x
-"""
-
-NORM_SQ_NO_FACTOR_2 = """
-def norm_sq_grads(W, x):
-    q = W @ x
-    return np.outer(q, x), W.T @ q
-"""
-
-TWO_LAYER_NO_RELU_MASK = """
-def two_layer_grads(X, W1, W2):
-    H1 = np.maximum(X @ W1, 0.0)
-    dY = 2 * (H1 @ W2)
-    dZ1 = dY @ W2.T
-    return dZ1 @ W1.T, X.T @ dZ1, H1.T @ dY
-"""
-
-# Runs: {run name: {solution grade_id: source}}. Cells not listed keep the source's solution.
-# The unbroadcast mistakes run with self-contained correct answers everywhere else, so that
-# they fail only unbroadcast's own cells (and the infinite loop costs one time limit per cell).
-RUNS = {
-    "source": {},
-    "alt_chained": ALT_CHAINED,
-    "alt_self_contained": ALT_SELF_CONTAINED,
-    "unbroadcast_leading_only": {
-        **ALT_SELF_CONTAINED,
-        "unbroadcast": UNBROADCAST_LEADING_ONLY,
-        "add_vjp": ADD_NO_UNBROADCAST,
-        "quadratic_form_grad": QUADRATIC_2AX,
-        "two_layer_grads": TWO_LAYER_NO_RELU_MASK,
-    },
-    "unbroadcast_no_keepdims": {
-        **ALT_SELF_CONTAINED,
-        "unbroadcast": UNBROADCAST_NO_KEEPDIMS,
-        "norm_sq_grads": NORM_SQ_NO_FACTOR_2,
-        "linear_vjp": LINEAR_DW_SWAPPED,
-    },
-    "unbroadcast_seed_typo": {
-        **ALT_SELF_CONTAINED,
-        "unbroadcast": UNBROADCAST_SEED_TYPO,
-        "linear_vjp": LINEAR_DW_TRANSPOSED,
-    },
-    "mixed_1": {
-        "mul_vjp": MUL_SWAPPED_FACTORS,
-        "maximum_vjp": MAXIMUM_SAME_MASK,
-        "matmul_vjp": MATMUL_MISSING_TRANSPOSE,
-    },
-    "mixed_2": {"maximum_vjp": MAXIMUM_TIES_TO_A, "matmul_vjp": MATMUL_2D_ONLY},
-    "mixed_3": {"maximum_vjp": MAXIMUM_TIES_SPLIT, "matmul_vjp": MATMUL_DOT_T},
-    "mixed_4": {"maximum_vjp": MAXIMUM_TIES_DROPPED, "matmul_vjp": MATMUL_NO_BATCH_REDUCTION},
-}
-
+ALT_CHAINED = catalog.ALTERNATIVES["chained"]
+ALT_SELF_CONTAINED = catalog.ALTERNATIVES["self_contained"]
 FUNCTIONS = list(ALT_CHAINED)
 
 
@@ -375,6 +83,28 @@ MISTAKES = [
 # fmt: on
 
 
+def _wrong_cells(run):
+    """The solution cells a run replaces: the wrong cells of its mistakes (from the catalog).
+
+    The unbroadcast mistakes run with self-contained correct answers everywhere else, so that
+    they fail only unbroadcast's own cells (and the infinite loop costs one time limit per cell).
+    """
+    cells = dict(ALT_SELF_CONTAINED) if run.startswith("unbroadcast") else {}
+    for m in MISTAKES:
+        if m.run == run:
+            cells.update(catalog.MISTAKES[m.name])
+    return cells
+
+
+# Runs: {run name: {solution grade_id: source}}. Cells not listed keep the source's solution.
+RUNS = {
+    "source": {},
+    "alt_chained": ALT_CHAINED,
+    "alt_self_contained": ALT_SELF_CONTAINED,
+    **{run: _wrong_cells(run) for run in dict.fromkeys(m.run for m in MISTAKES)},
+}
+
+
 @cache
 def results(run):
     return run_notebook(source_notebook(ASSIGNMENT), RUNS[run])
@@ -433,3 +163,10 @@ def test_the_infinite_loop_is_stopped_quickly():
     res = results("unbroadcast_seed_typo")
     for gid in ("test_unbroadcast_visible", "test_unbroadcast_hidden"):
         assert not res[gid].passed and "did not return within 3 s" in res[gid].error, res[gid].error
+
+
+def test_every_mistake_of_the_catalog_is_checked_here():
+    """The demo class draws from the catalog: each of its mistakes is proven caught above."""
+    assert sorted(m.name for m in MISTAKES) == sorted(catalog.MISTAKES)
+    for m in MISTAKES:
+        assert len(catalog.MISTAKES[m.name]) == 1, m.name

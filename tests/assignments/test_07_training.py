@@ -12,14 +12,16 @@ exercises are independent (the tests of `train` bring their own losses and accur
 cell may make only its own hidden tests fail.
 """
 
-import textwrap
 from dataclasses import dataclass
 from functools import cache
 
 import nbformat
 import pytest
 
+from demo import mistakes_07_training as catalog
+
 from notebook_harness import (
+    CatalogMistake,
     notebook_cells,
     run_notebook,
     source_notebook,
@@ -40,252 +42,124 @@ HIDDEN = {
 }
 
 
-def src(code):
-    return textwrap.dedent(code).strip("\n") + "\n"
-
-
-def nll_cell(body):
-    return "def nll_logistic(w, Phi, y):\n" + textwrap.indent(src(body), " " * 4)
-
-
-def gradient_cell(body):
-    return "def nll_gradient(w, Phi, y):\n" + textwrap.indent(src(body), " " * 4)
-
-
-def accuracy_cell(body):
-    return "def accuracy(logits, y):\n" + textwrap.indent(src(body), " " * 4)
-
-
-def mlp_cell(body):
-    return "def mlp_forward(params, X):\n" + textwrap.indent(src(body), " " * 4)
-
-
-def train_cell(body):
-    return "def train(params, loss_fn, lr, steps):\n" + textwrap.indent(src(body), " " * 4)
-
-
-SIGNS = "s = 2 * np.asarray(y, dtype=np.float64) - 1\n"
-
-# ---------------------------------------------------------------- wrong answers
-
-
 @dataclass(frozen=True)
-class Mistake:
-    name: str
-    cell: str  # the solution cell it replaces
-    source: str
+class Mistake(CatalogMistake):
+    CATALOG = catalog
+
+    name: str  # its wrong solution cell is catalog.MISTAKES[name]
     fails: str  # the hidden test cell that must fail
     says: tuple  # words the failure message must contain
     batch: int
 
 
-# fmt: off
 MISTAKES = [
-    # ---- nll_logistic
-    Mistake("NLL without the minus sign", "nll_logistic",
-            nll_cell(SIGNS + "return (s * (Phi @ w)).log_sigmoid().sum()"),
-            "test_nll_logistic_hidden", ("minus sign in front",), 1),
-    Mistake("labels used as signs (y instead of 2y - 1)", "nll_logistic",
-            nll_cell("return -(y * (Phi @ w)).log_sigmoid().sum()"),
-            "test_nll_logistic_hidden", ("in place of 2 y_i - 1", "sign s_i = 2 y_i - 1"), 2),
-    Mistake("unstable log(sigmoid(z))", "nll_logistic",
-            nll_cell(SIGNS + "return -(s * (Phi @ w)).sigmoid().log().sum()"),
-            "test_nll_logistic_hidden", ("margins (-1000", "inf", "z.log_sigmoid()"), 3),
-    Mistake("mean instead of sum", "nll_logistic",
-            nll_cell(SIGNS + "return -(s * (Phi @ w)).log_sigmoid().sum() / len(y)"),
-            "test_nll_logistic_hidden", ("mean over the examples", "sum"), 4),
-    Mistake("loss computed with numpy and wrapped in a leaf", "nll_logistic",
-            nll_cell(SIGNS + "return Tensor(np.logaddexp(0.0, -s * (Phi @ w.value)).sum())"),
-            "test_nll_logistic_hidden", ("leaf Tensor", "cannot reach"), 5),
-    # ---- nll_gradient
-    Mistake("gradient missing the transpose", "nll_gradient",
-            gradient_cell(SIGNS + "z = s * (Phi @ w)\nreturn -Phi @ (s * sigmoid(-z))"),
-            "test_nll_gradient_hidden", ("raised ValueError", "-Phi.T @"), 1),
-    Mistake("gradient with y instead of 2y - 1", "nll_gradient",
-            gradient_cell("y = np.asarray(y, dtype=np.float64)\nreturn -Phi.T @ (y * sigmoid(-y * (Phi @ w)))"),
-            "test_nll_gradient_hidden", ("y_i in place of s_i",), 2),
-    Mistake("gradient with sigma(z) instead of sigma(-z)", "nll_gradient",
-            gradient_cell(SIGNS + "z = s * (Phi @ w)\nreturn -Phi.T @ (s * sigmoid(z))"),
-            "test_nll_gradient_hidden", ("sigma(z) in place of sigma(-z)",), 3),
-    Mistake("gradient with the wrong sign", "nll_gradient",
-            gradient_cell(SIGNS + "z = s * (Phi @ w)\nreturn Phi.T @ (s * sigmoid(-z))"),
-            "test_nll_gradient_hidden", ("sign is flipped",), 4),
-    # ---- accuracy
-    Mistake("accuracy thresholds the logits at 0.5", "accuracy",
-            accuracy_cell("return float(np.mean((logits > 0.5) == (y == 1)))"),
-            "test_accuracy_hidden", ("threshold 0.5", "logits are log-odds"), 1),
-    Mistake("accuracy returns the number of correct predictions", "accuracy",
-            accuracy_cell("return int(np.sum((logits > 0) == (y == 1)))"),
-            "test_accuracy_hidden", ("NUMBER of correct", "fraction"), 2),
-    Mistake("accuracy compares np.sign with 0/1 labels", "accuracy",
-            accuracy_cell("return float(np.mean(np.sign(logits) == y))"),
-            "test_accuracy_hidden", ("np.sign(logits)", "2 y - 1"), 3),
-    # ---- mlp_forward
-    Mistake("network without the ReLU", "mlp_forward",
-            mlp_cell("W1, b1, w2, b2 = params\nreturn (X @ W1 + b1) @ w2 + b2"),
-            "test_mlp_forward_hidden", ("WITHOUT the ReLU",), 1),
-    Mistake("ReLU on the output too", "mlp_forward",
-            mlp_cell("W1, b1, w2, b2 = params\nreturn ((X @ W1 + b1).relu() @ w2 + b2).relu()"),
-            "test_mlp_forward_hidden", ("applied to the output",), 2),
-    Mistake("network returns probabilities", "mlp_forward",
-            mlp_cell("W1, b1, w2, b2 = params\nreturn ((X @ W1 + b1).relu() @ w2 + b2).sigmoid()"),
-            "test_mlp_forward_hidden", ("probabilities", "without a sigmoid"), 3),
-    Mistake("network computed with numpy and wrapped in a leaf", "mlp_forward",
-            mlp_cell("W1, b1, w2, b2 = (p.value for p in params)\n"
-                     "return Tensor(np.maximum(X @ W1 + b1, 0.0) @ w2 + b2)"),
-            "test_mlp_forward_hidden", ("leaf Tensor",), 4),
-    # ---- train
-    Mistake("gradient ascent", "train", train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value + lr * p.grad
-            losses.append(float(loss.value))
-        return losses
-        """), "test_train_hidden", ("gradient ASCENT", "p.value - lr * p.grad"), 1),
-    Mistake("no zero_grad (gradients accumulate)", "train", train_cell("""
-        losses = []
-        for _ in range(steps):
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            losses.append(float(loss.value))
-        return losses
-        """), "test_train_hidden", ("WITHOUT resetting", "zero_grad()"), 2),
-    Mistake("update before backward", "train", train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            loss.backward()
-            losses.append(float(loss.value))
-        return losses
-        """), "test_train_hidden", ("all your losses are equal", "after loss.backward()"), 3),
-    Mistake("update rebinds a local name (p = p - lr * p.grad)", "train", train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p = p - lr * p.grad
-            losses.append(float(loss.value))
-        return losses
-        """), "test_train_hidden", ("all your losses are equal", "only rebinds a local name"), 4),
-    Mistake("losses recorded after the update", "train", train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            losses.append(float(loss_fn().value))
-        return losses
-        """), "test_train_hidden", ("shifted by one step", "BEFORE update t"), 5),
-    Mistake("losses kept as Tensors", "train", train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            losses.append(loss)
-        return losses
-        """), "test_train_hidden", ("float(loss.value)", "a Tensor is not a float"), 6),
+    Mistake("NLL without the minus sign", "test_nll_logistic_hidden", ("minus sign in front",), 1),
+    Mistake(
+        "labels used as signs (y instead of 2y - 1)",
+        "test_nll_logistic_hidden",
+        ("in place of 2 y_i - 1", "sign s_i = 2 y_i - 1"),
+        2,
+    ),
+    Mistake(
+        "unstable log(sigmoid(z))",
+        "test_nll_logistic_hidden",
+        ("margins (-1000", "inf", "z.log_sigmoid()"),
+        3,
+    ),
+    Mistake(
+        "mean instead of sum", "test_nll_logistic_hidden", ("mean over the examples", "sum"), 4
+    ),
+    Mistake(
+        "loss computed with numpy and wrapped in a leaf",
+        "test_nll_logistic_hidden",
+        ("leaf Tensor", "cannot reach"),
+        5,
+    ),
+    Mistake(
+        "gradient missing the transpose",
+        "test_nll_gradient_hidden",
+        ("raised ValueError", "-Phi.T @"),
+        1,
+    ),
+    Mistake(
+        "gradient with y instead of 2y - 1", "test_nll_gradient_hidden", ("y_i in place of s_i",), 2
+    ),
+    Mistake(
+        "gradient with sigma(z) instead of sigma(-z)",
+        "test_nll_gradient_hidden",
+        ("sigma(z) in place of sigma(-z)",),
+        3,
+    ),
+    Mistake("gradient with the wrong sign", "test_nll_gradient_hidden", ("sign is flipped",), 4),
+    Mistake(
+        "accuracy thresholds the logits at 0.5",
+        "test_accuracy_hidden",
+        ("threshold 0.5", "logits are log-odds"),
+        1,
+    ),
+    Mistake(
+        "accuracy returns the number of correct predictions",
+        "test_accuracy_hidden",
+        ("NUMBER of correct", "fraction"),
+        2,
+    ),
+    Mistake(
+        "accuracy compares np.sign with 0/1 labels",
+        "test_accuracy_hidden",
+        ("np.sign(logits)", "2 y - 1"),
+        3,
+    ),
+    Mistake("network without the ReLU", "test_mlp_forward_hidden", ("WITHOUT the ReLU",), 1),
+    Mistake("ReLU on the output too", "test_mlp_forward_hidden", ("applied to the output",), 2),
+    Mistake(
+        "network returns probabilities",
+        "test_mlp_forward_hidden",
+        ("probabilities", "without a sigmoid"),
+        3,
+    ),
+    Mistake(
+        "network computed with numpy and wrapped in a leaf",
+        "test_mlp_forward_hidden",
+        ("leaf Tensor",),
+        4,
+    ),
+    Mistake(
+        "gradient ascent", "test_train_hidden", ("gradient ASCENT", "p.value - lr * p.grad"), 1
+    ),
+    Mistake(
+        "no zero_grad (gradients accumulate)",
+        "test_train_hidden",
+        ("WITHOUT resetting", "zero_grad()"),
+        2,
+    ),
+    Mistake(
+        "update before backward",
+        "test_train_hidden",
+        ("all your losses are equal", "after loss.backward()"),
+        3,
+    ),
+    Mistake(
+        "update rebinds a local name (p = p - lr * p.grad)",
+        "test_train_hidden",
+        ("all your losses are equal", "only rebinds a local name"),
+        4,
+    ),
+    Mistake(
+        "losses recorded after the update",
+        "test_train_hidden",
+        ("shifted by one step", "BEFORE update t"),
+        5,
+    ),
+    Mistake(
+        "losses kept as Tensors",
+        "test_train_hidden",
+        ("float(loss.value)", "a Tensor is not a float"),
+        6,
+    ),
 ]
-# fmt: on
 BATCHES = sorted({m.batch for m in MISTAKES})
 
-# ---------------------------------------------------------------- other correct answers
-
-ALTERNATIVES = {
-    # The cross-entropy form of the loss with `w @ Phi.T`, the residual form of the gradient,
-    # sign comparison in accuracy, maximum(0.0) as the ReLU, and a train that calls
-    # loss.zero_grad() after the forward pass, updates in place and returns a numpy array.
-    "cross_entropy_inplace": {
-        "nll_logistic": nll_cell("""
-            y = np.asarray(y)
-            a = w @ Phi.T
-            return -(y * a.log_sigmoid() + (1 - y) * (-a).log_sigmoid()).sum()
-        """),
-        "nll_gradient": gradient_cell("""
-            return Phi.T @ (sigmoid(Phi @ w) - y)
-        """),
-        "accuracy": accuracy_cell("""
-            return np.mean(np.sign(logits) == 2 * np.asarray(y) - 1)
-        """),
-        "mlp_forward": mlp_cell("""
-            W1, b1, w2, b2 = params[0], params[1], params[2], params[3]
-            H = (X @ W1 + b1).maximum(0.0)
-            return H @ w2 + b2
-        """),
-        "train": train_cell("""
-            losses = np.zeros(steps)
-            for t in range(steps):
-                loss = loss_fn()
-                loss.zero_grad()
-                loss.backward()
-                for p in params:
-                    p.value -= lr * p.grad
-                losses[t] = loss.value
-            return losses
-        """),
-    },
-    # Signs with np.where and a multiplication by -1, the gradient as a sum of rows with a naive
-    # (overflowing but correct) logistic function, a Python loop for the accuracy, the output
-    # layer as a row-wise sum, and a train that resets .grad by hand and counts with while.
-    "loops_and_rows": {
-        "nll_logistic": nll_cell("""
-            s = np.where(np.asarray(y) == 1, 1.0, -1.0)
-            margins = (Phi @ w) * s
-            return margins.log_sigmoid().sum() * -1.0
-        """),
-        "nll_gradient": gradient_cell("""
-            s = np.where(np.asarray(y) == 1, 1.0, -1.0)
-            z = s * (Phi @ w)
-            with np.errstate(over="ignore"):
-                weights = s / (1.0 + np.exp(z))          # s * sigma(-z); exp(z) = inf gives 0
-            return -(Phi * weights[:, None]).sum(axis=0)
-        """),
-        "accuracy": accuracy_cell("""
-            correct = 0
-            for a, label in zip(logits, y):
-                correct += int((a > 0) == (label == 1))
-            return correct / len(y)
-        """),
-        "mlp_forward": mlp_cell("""
-            hidden = (X @ params[0] + params[1]).relu()
-            return (hidden * params[2]).sum(axis=1) + params[3]
-        """),
-        "train": train_cell("""
-            history = []
-            t = 0
-            while t < steps:
-                for p in params:
-                    p.grad = np.zeros_like(p.value)
-                loss = loss_fn()
-                loss.backward()
-                for p in params:
-                    p.value = p.value - p.grad * lr
-                history.append(loss.value.item())
-                t += 1
-            return history
-        """),
-    },
-}
+ALTERNATIVES = catalog.ALTERNATIVES
 
 # ---------------------------------------------------------------- running the notebook
 
@@ -410,3 +284,10 @@ def test_a_mistake_costs_points_only_in_its_own_exercise(batch):
 def test_alternative_correct_answers_pass(alternative):
     results = run(f"alt:{alternative}")
     assert not failures(results), failures(results)
+
+
+def test_every_mistake_of_the_catalog_is_checked_here():
+    """The demo class draws from the catalog: each of its mistakes is proven caught above."""
+    assert sorted(m.name for m in MISTAKES) == sorted(catalog.MISTAKES)
+    for name, cells in ALTERNATIVES.items():
+        assert set(cells) == set(HIDDEN), name
