@@ -39,12 +39,12 @@ validate:
 	$(PY) -m autograder validate
 
 lint:
-	$(PY) -m ruff check autograder tests benchmarks scripts
-	$(PY) -m ruff format --check autograder tests benchmarks scripts
+	$(PY) -m ruff check autograder demo tests benchmarks scripts
+	$(PY) -m ruff format --check autograder demo tests benchmarks scripts
 
 format:
-	$(PY) -m ruff format autograder tests benchmarks scripts
-	$(PY) -m ruff check --fix autograder tests benchmarks scripts
+	$(PY) -m ruff format autograder demo tests benchmarks scripts
+	$(PY) -m ruff check --fix autograder demo tests benchmarks scripts
 
 bench: setup
 	$(PY) benchmarks/bench_checks.py
