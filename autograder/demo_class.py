@@ -391,19 +391,14 @@ def _skipped_and_late(student, persona, aids, seed):
     return skipped, late
 
 
-def _draw_mistakes(a, plan, rng, k, cells=None):
-    """Put k catalog mistakes (at most one per cell, the COMMON ones 4 times as likely) into
-    cells of `plan` that are correct (restricted to `cells` if given)."""
+def _draw_mistakes(a, plan, rng, k):
+    """Put k catalog mistakes into cells of `plan` that are correct: at most one per cell, the
+    COMMON ones four times as likely as the others, none of SKIP."""
     for _ in range(k):
         names = [
             name
-            for name, replaced in a.catalog.mistakes.items()
-            if len(replaced) == 1
-            and name not in a.catalog.skip
-            and all(
-                plan.get(c, ("",))[0] == "correct" and (cells is None or c in cells)
-                for c in replaced
-            )
+            for name, cells in a.catalog.mistakes.items()
+            if name not in a.catalog.skip and all(plan[c][0] == "correct" for c in cells)
         ]
         if not names:
             return
