@@ -134,7 +134,8 @@ def call_student(fn, *args, time_limit_s=DEFAULT_TIME_LIMIT, **kwargs):
 
     Warnings (numpy RuntimeWarnings included) are silenced: a correct answer
     must not lose points for printing to stderr. A call that runs longer than
-    `time_limit_s` seconds is stopped and reported.
+    `time_limit_s` seconds is stopped and reported. MemoryError is re-raised:
+    a memory bomb makes the notebook ungradable rather than merely wrong.
     """
     safe_args = tuple(read_only_copy(a) if _is_array_like(a) else a for a in args)
     try:
@@ -143,6 +144,8 @@ def call_student(fn, *args, time_limit_s=DEFAULT_TIME_LIMIT, **kwargs):
             value = fn(*safe_args, **kwargs)
     except CallTimeout as exc:
         return Outcome(error=str(exc), error_type="Timeout", student_traceback=_student_frames(exc))
+    except MemoryError:
+        raise
     except Exception as exc:  # the student's error is the result, not a crash
         message = str(exc)
         mutated = isinstance(exc, ValueError) and "read-only" in message
