@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,20 @@ def _hash_files(digest, folder, pattern="*"):
             digest.update(path.read_bytes())
 
 
+@contextmanager
+def _scratch_folder(depth=8):
+    """A fresh, deep, empty working folder for one kernel, removed afterwards.
+
+    Deep so that a submission's relative writes (`../../gradebook.db`) land
+    inside the temporary tree, not in a shared folder. Absolute paths are not
+    contained: that needs an OS sandbox.
+    """
+    with tempfile.TemporaryDirectory(prefix="autograder-kernel-") as top:
+        scratch = Path(top, *["w"] * depth)
+        scratch.mkdir(parents=True)
+        yield str(scratch)
+
+
 class Grader:
     """Grades submissions of the course at `root` into its gradebook."""
 
@@ -110,7 +125,9 @@ class Grader:
     # --- bookkeeping -------------------------------------------------------
 
     def _fingerprint_environment(self):
-        digest = hashlib.sha256(f"{__version__} {self.limits}".encode())
+        # Workers change how fast, not what: they stay out of the fingerprint.
+        limits = f"{self.limits.time_budget} {self.limits.memory_mib}"
+        digest = hashlib.sha256(f"{__version__} {limits}".encode())
         _hash_files(digest, PACKAGE, "*.py")
         digest.update((self.root / "nbgrader_config.py").read_bytes())
         return digest
@@ -250,7 +267,7 @@ class Grader:
                 continue
             nb, problem = self._load(path, sub, notebook)
             if problem is None:
-                with tempfile.TemporaryDirectory(prefix="autograder-kernel-") as scratch:
+                with _scratch_folder() as scratch:
                     for item in dest.iterdir():
                         if item.is_file() and item.suffix != ".ipynb":
                             shutil.copy2(item, scratch)
