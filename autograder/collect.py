@@ -27,11 +27,16 @@ class Collected:
     skipped: list = field(default_factory=list)  # (name in the archive, reason)
 
 
-def _student_of(name, assignment):
+def _student_of(name, assignment, student_folders):
+    """The student a notebook belongs to, or (None, why it is not a submission)."""
     path = PurePosixPath(name)
     if path.stem == assignment and len(path.parts) > 1:
-        return path.parts[-2]
-    return path.stem
+        return path.parts[-2], None
+    if path.parent in student_folders:
+        return None, (
+            f"an extra notebook in {path.parent.name}'s folder: only {assignment}.ipynb is graded"
+        )
+    return path.stem, None
 
 
 def _entries(source):
@@ -52,9 +57,19 @@ def _entries(source):
                 if ".ipynb_checkpoints" in info.filename or "__MACOSX" in info.filename:
                     continue
                 mtime = datetime(*info.date_time, tzinfo=timezone.utc)
-                yield info.filename, info.file_size, mtime, lambda i=info: archive.read(i)
+                yield (
+                    info.filename,
+                    info.file_size,
+                    mtime,
+                    lambda n=info.filename: _unzip(source, n),
+                )
     else:
         raise CourseError(f"{source} is neither a folder nor a zip file of notebooks")
+
+
+def _unzip(archive, name):
+    with zipfile.ZipFile(archive) as opened:
+        return opened.read(name)
 
 
 def collect(root, source, assignment):
@@ -62,8 +77,17 @@ def collect(root, source, assignment):
     root = Path(root)
     report = Collected()
     seen = set()
-    for name, size, mtime, read in _entries(source):
-        student = _student_of(name, assignment)
+    entries = list(_entries(source))
+    student_folders = {
+        PurePosixPath(name).parent
+        for name, *_ in entries
+        if PurePosixPath(name).stem == assignment and "/" in name
+    }
+    for name, size, mtime, read in entries:
+        student, why_not = _student_of(name, assignment, student_folders)
+        if why_not:
+            report.skipped.append((name, why_not))
+            continue
         if not STUDENT_ID.match(student):
             report.skipped.append(
                 (name, f"'{student}' is not a usable student id: rename the file")

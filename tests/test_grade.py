@@ -57,11 +57,13 @@ BOMB_IN_FUNCTION = (
 # From stock nbgrader's working folder autograded/<student>/<aid>/, the
 # ../../../ path is the course's gradebook.db (stock lets it be destroyed).
 WRITES = (
+    "import os\n"
     "for target in ['../../gradebook.db', '../../../gradebook.db', 'gradebook.db', "
     f"'{AID}.ipynb']:\n"
     "    try:\n"
     "        with open(target, 'w') as f:\n"
     "            f.write('pwned')\n"
+    "        print('wrote', os.path.abspath(target))\n"
     "    except OSError:\n"
     "        pass\n\n" + CORRECT
 )
@@ -367,12 +369,6 @@ def test_ungradable_notebook_is_recorded_with_its_reason(graded, student):
     assert f"ungradable {student}/{AID}" in graded["out"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograder bug: MemoryError inside a function the checks call becomes a "
-    "GradingError ('it raised MemoryError'), so execution._memory_error_cell never sees it "
-    "and the notebook is graded 0 instead of ungradable",
-)
 def test_memory_bomb_inside_the_tested_function_is_ungradable(graded):
     record = status(graded["ours"], "bomber_in_function")
     assert record["status"] == "ungradable", record
@@ -393,9 +389,19 @@ def test_student_code_cannot_touch_the_gradebook(graded):
     assert status(ours, "writer")["status"] == "graded"
     assert integrity(ours) == [("ok",)]
     assert (ours / "gradebook.db").read_bytes()[:16] == b"SQLite format 3\x00"
-    # the writes happened, in the kernel's scratch folder and above it (under TMPDIR)
-    written = [p for p in graded["scratch"].rglob("gradebook.db") if p.read_text() == "pwned"]
-    assert written
+    # the writes happened, all inside the kernel's own temporary tree under
+    # TMPDIR, and went away with it
+    (printed,) = [o.text for o in outputs(ours, "writer", "exp_vjp") if o.get("name") == "stdout"]
+    written = [Path(line.split(" ", 1)[1]) for line in printed.splitlines()]
+    assert len(written) == 4
+    for path in written:
+        assert (
+            path.relative_to(graded["scratch"] / "a" / "b")
+            .parts[0]
+            .startswith("autograder-kernel-")
+        )
+        assert not path.exists()
+    assert not list(graded["scratch"].rglob("gradebook.db"))
     assert not (ours.parent / "gradebook.db").exists()
     # the graded notebook is the grader's, not the file the student wrote in its cwd
     assert outputs(ours, "writer", "test_exp_visible") == []
@@ -503,6 +509,7 @@ def test_grade_from_a_folder_then_from_a_zip(new_course, tmp_path):
     entries = [
         ("alice.ipynb", alice_v2),  # a new version: the old one goes to collect_backup/
         (f"bob/{AID}.ipynb", bob),  # unchanged
+        ("bob/scratch.ipynb", alice_v1),  # not a student called "scratch"
         ("carol.ipynb", alice_v2),
         (f"carol/{AID}.ipynb", alice_v1),  # a second notebook for carol
         ("bad name!.ipynb", alice_v2),
@@ -521,6 +528,8 @@ def test_grade_from_a_folder_then_from_a_zip(new_course, tmp_path):
     assert "skipped bad name!.ipynb: 'bad name!' is not a usable student id" in out
     assert f"skipped carol/{AID}.ipynb: a second notebook for carol" in out
     assert f"skipped x/../../{AID}.ipynb" in out
+    assert "skipped bob/scratch.ipynb: an extra notebook in bob's folder" in out
+    assert not (submitted / "scratch").exists()
     # nothing written outside submitted/ (and the grader's own outputs)
     assert _files(tmp_path) - _files(course) == outside_before
     new = {p.parts[0] for p in _files(course) - before}
