@@ -300,7 +300,12 @@ def build_parser():
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
     p.add_argument("--students", type=int, default=40, help="class size (default 40)")
     p.add_argument("--out", type=Path, help="folder for the demo course (default demo_output/)")
-    p.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="kernels at a time (default: cores)",
+    )
     p.add_argument("--time-limit", type=float, default=30, help="seconds per notebook")
     p.add_argument("--memory-mib", type=int, default=1024, help="memory per kernel in MiB")
     p.add_argument("--skip-release", action="store_true", help="do not rebuild release/ first")

@@ -10,7 +10,17 @@ per-cell scores are compared; every difference must be a deliberate one:
 
   * ungradable: ours records an ungradable submission as 0 with every cell
     flagged for manual grading (stock scores whatever cells ran, or fails);
-  * stderr: ours does not give 0 to a passing test cell that wrote to stderr.
+  * stderr: ours does not give 0 to a passing test cell that wrote to stderr;
+  * stock stopped: stock's `autograde` stops at some broken submissions (a
+    duplicated cell) and never grades the students after it.
+
+Stock runs a submission's cells in autograded/<student>/<assignment>/, so the
+demo's "writes_outside" submission (open("../../../gradebook.db", "w"))
+truncates stock's gradebook in the course root and every score graded before
+it is lost. To compare scores at all, stock's gradebook is moved to
+stock-gradebook/ here, and the benchmark reports whether a submission wrote
+the file it left behind. Ours runs kernels in a deep scratch folder and the
+same write lands there.
 
 Prints seconds per notebook for both and the ratio. With --ordinary-only the
 broken and hostile notebooks are left out: they cost stock nbgrader minutes
@@ -36,6 +46,11 @@ from autograder.release import generate  # noqa: E402
 from autograder.status import read_status  # noqa: E402
 
 BIN = Path(sys.executable).parent
+DELIBERATE = {
+    "ungradable": "cells of submissions ours records as ungradable",
+    "stderr": "passing cells with stderr output (stock: 0)",
+    "stock stopped": "cells stock never graded (its run of the assignment stopped early)",
+}
 
 
 def build(course, ids, students, ordinary_only):
@@ -59,11 +74,11 @@ def run(command, cwd):
     return time.perf_counter() - start
 
 
-def cell_scores(course):
+def cell_scores(db):
     from nbgrader.api import Gradebook
 
     scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{db}") as gb:
         for assignment in gb.assignments:
             for sub in assignment.submissions:
                 for nb in sub.notebooks:
@@ -73,9 +88,24 @@ def cell_scores(course):
     return scores
 
 
-def compare(ours_course, stock_course):
-    ours, stock = cell_scores(ours_course), cell_scores(stock_course)
-    deliberate, unexplained = {"ungradable": 0, "stderr": 0}, []
+def stderr_only(course, student, aid, cell):
+    """Whether ours' autograded cell passed with output on stderr."""
+    import nbformat
+
+    path = course / "autograded" / student / aid / f"{aid}.ipynb"
+    for c in nbformat.read(path, as_version=4).cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") == cell:
+            kinds = [(o.output_type, o.get("name")) for o in c.get("outputs", [])]
+            return ("stream", "stderr") in kinds and ("error", None) not in kinds
+    return False
+
+
+def compare(ours_course, stock_db):
+    """(cells compared, {deliberate difference: count}, [unexplained differences])."""
+    ours, stock = cell_scores(ours_course / "gradebook.db"), cell_scores(stock_db)
+    stock_graded = {(student, aid) for student, aid, _ in stock}
+    deliberate = dict.fromkeys(DELIBERATE, 0)
+    unexplained = []
     for key in sorted(set(ours) | set(stock)):
         if ours.get(key) == stock.get(key):
             continue
@@ -83,7 +113,9 @@ def compare(ours_course, stock_course):
         status = read_status(ours_course, student, aid)
         if status and status.status == "ungradable":
             deliberate["ungradable"] += 1
-        elif status and any("stderr" in n and cell in n for n in status.notes):
+        elif (student, aid) not in stock_graded:
+            deliberate["stock stopped"] += 1
+        elif stock.get(key) == 0 and stderr_only(ours_course, student, aid, cell):
             deliberate["stderr"] += 1
         else:
             unexplained.append(f"{key}: ours {ours.get(key)}, stock {stock.get(key)}")
@@ -94,7 +126,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*")
     parser.add_argument("--students", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--ordinary-only", action="store_true")
     args = parser.parse_args()
     ids = assignments(ROOT, args.assignments)
@@ -112,17 +144,31 @@ def main():
         grade = [sys.executable, "-m", "autograder", "grade", "--quiet"]
         t_ours = run([*grade, f"--workers={args.workers}"], ours_course)
         print(f"ours  ({args.workers} workers): {t_ours:7.1f} s  {t_ours / n:.2f} s/notebook")
-        t_stock = sum(
-            run([str(BIN / "nbgrader"), "autograde", aid, "--force"], stock_course) for aid in ids
-        )
+        stock_db = stock_course / "stock-gradebook" / "gradebook.db"
+        stock_db.parent.mkdir()
+        shutil.move(stock_course / "gradebook.db", stock_db)
+        decoy = stock_course / "gradebook.db"
+        decoy.write_bytes(b"decoy")
+        autograde = [
+            str(BIN / "nbgrader"),
+            "autograde",
+            f"--CourseDirectory.db_url=sqlite:///{stock_db}",
+        ]
+        t_stock = sum(run([*autograde, aid, "--force"], stock_course) for aid in ids)
         print(f"stock (sequential): {t_stock:7.1f} s  {t_stock / n:.2f} s/notebook")
         print(f"ratio: {t_stock / t_ours:.2f}x")
-        cells, deliberate, unexplained = compare(ours_course, stock_course)
-    print(
-        f"scores: {cells} cells compared; deliberate differences: "
-        f"{deliberate['ungradable']} cells of ungradable submissions, "
-        f"{deliberate['stderr']} passing cells with stderr; unexplained: {len(unexplained)}"
-    )
+        if decoy.read_bytes() != b"decoy":
+            print(
+                "stock: a submission overwrote <course>/gradebook.db (a decoy here; with "
+                "nbgrader_config.py as shipped it is the gradebook)"
+            )
+        if not (ours_course / "gradebook.db").stat().st_size:
+            print("OURS: the gradebook was overwritten")
+            return 1
+        cells, deliberate, unexplained = compare(ours_course, stock_db)
+    print(f"scores: {cells} cells compared; unexplained differences: {len(unexplained)}")
+    for name, count in deliberate.items():
+        print(f"  deliberate: {count:4d} {DELIBERATE[name]}")
     for line in unexplained:
         print(f"  UNEXPLAINED {line}")
     return 1 if unexplained else 0
