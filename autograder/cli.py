@@ -206,7 +206,7 @@ Where everything is:
   grades per test cell          {exports["cells"]}
   report with figures           {exports["report"]}
   the synthesized submissions   {course / "submitted"}/<student>/<assignment>/
-Open the formgrader on it: cd {course} && jupyter lab""")
+Open the formgrader on it: cd {course} && {_jupyter_lab()}""")
     return code or (0 if ok else 1)
 
 
@@ -311,6 +311,13 @@ def build_parser():
     p.add_argument("--skip-release", action="store_true", help="do not rebuild release/ first")
     p.set_defaults(func=cmd_demo)
     return parser
+
+
+def _jupyter_lab():
+    """The command that opens JupyterLab with this interpreter's Jupyter."""
+    jupyter = Path(sys.executable).with_name("jupyter")
+    root_flag = " --allow-root" if hasattr(os, "getuid") and os.getuid() == 0 else ""
+    return f"{jupyter if jupyter.exists() else 'jupyter'} lab{root_flag}"
 
 
 def main(argv=None):
