@@ -27,11 +27,19 @@ class Collected:
     skipped: list = field(default_factory=list)  # (name in the archive, reason)
 
 
+def _folder_of(path, assignment):
+    """The student folder of `<student>/<assignment>.ipynb`, else None."""
+    if path.stem == assignment and len(path.parts) > 1:
+        return path.parent
+    return None
+
+
 def _student_of(name, assignment, student_folders):
     """The student a notebook belongs to, or (None, why it is not a submission)."""
     path = PurePosixPath(name)
-    if path.stem == assignment and len(path.parts) > 1:
-        return path.parts[-2], None
+    folder = _folder_of(path, assignment)
+    if folder is not None:
+        return folder.name, None
     if path.parent in student_folders:
         return None, (
             f"an extra notebook in {path.parent.name}'s folder: only {assignment}.ipynb is graded"
@@ -78,11 +86,7 @@ def collect(root, source, assignment):
     report = Collected()
     seen = set()
     entries = list(_entries(source))
-    student_folders = {
-        PurePosixPath(name).parent
-        for name, *_ in entries
-        if PurePosixPath(name).stem == assignment and "/" in name
-    }
+    student_folders = {_folder_of(PurePosixPath(name), assignment) for name, *_ in entries}
     for name, size, mtime, read in entries:
         student, why_not = _student_of(name, assignment, student_folders)
         if why_not:
