@@ -5,8 +5,8 @@ numerical derivatives of the forward function and raises `GradingError` with a
 diagnostic written for the student. The package contains no solutions.
 """
 
-from .calling import call_student
-from .cases import (
+from .checking.calling import CallTimeout, call_student
+from .checking.cases import (
     Case,
     binary_cases,
     make_case,
@@ -16,7 +16,7 @@ from .cases import (
     too_close_to_zero,
     unary_cases,
 )
-from .checks import (
+from .checking.checks import (
     assert_grad,
     assert_vjp,
     assert_vjp_cases,
@@ -24,15 +24,21 @@ from .checks import (
     check_vjp,
     check_vjp_cases,
 )
-from .jacobian_checks import assert_jacobian, check_jacobian
-from .judge import GradingError, Verdict
-from .jvp_checks import assert_jvp, check_jvp
-from .numerical import directional_derivative, numerical_jacobian
-from .reference import Reference
+from .checking.jacobian_checks import assert_jacobian, check_jacobian
+from .checking.verdicts import GradingError, Verdict
+from .checking.jvp_checks import assert_jvp, check_jvp
+from .checking.numerical import directional_derivative, numerical_jacobian
+from .checking.reference import Reference
+from .checking.student import RecursionLimitChanged, call_limited, replaced, type_name
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CallTimeout",
+    "RecursionLimitChanged",
+    "call_limited",
+    "replaced",
+    "type_name",
     "Case",
     "GradingError",
     "Reference",

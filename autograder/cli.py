@@ -9,7 +9,8 @@ import time
 import warnings
 from pathlib import Path
 
-from .course import CourseError, assignments, find_root
+from .grading.sandbox import SandboxError
+from .instructor.course import CourseError, assignments, find_root
 
 DESCRIPTION = """\
 Instructor commands for the automatic-differentiation course, on nbgrader's
@@ -43,7 +44,7 @@ def _print_validation(results):
 
 
 def cmd_release(args, root):
-    from .release import release
+    from .instructor.release import release
 
     start = time.perf_counter()
     ids, results = release(root, args.assignments)
@@ -54,7 +55,7 @@ def cmd_release(args, root):
 
 
 def cmd_validate(args, root):
-    from .release import validate
+    from .instructor.release import validate
 
     ids = assignments(root, args.assignments)
     if not ids:
@@ -63,8 +64,26 @@ def cmd_validate(args, root):
     return 0 if _print_validation(validate(root, ids)) else 1
 
 
-def _print_grading(results, seconds, workers):
-    from .status import GRADED
+SANDBOX_MODES = {
+    "namespaces": "each kernel in its own sandbox (Linux namespaces: no network, read-only "
+    "system, private files and processes)",
+    "none": "WITHOUT a sandbox (--no-sandbox): submissions could read and change the course",
+}
+
+
+def _limits(args):
+    from .grading.grader import Limits
+
+    return Limits(
+        workers=args.workers,
+        time_budget=args.time_limit,
+        memory_mib=args.memory_mib,
+        sandbox=not getattr(args, "no_sandbox", False),
+    )
+
+
+def _print_grading(results, seconds, workers, mode):
+    from .instructor.status import GRADED
 
     regraded = [status for status, fresh in results if fresh]
     counts = {}
@@ -78,6 +97,7 @@ def _print_grading(results, seconds, workers):
     if regraded:
         per = seconds / len(regraded)
         print(f"graded in {seconds:.1f} s with {workers} worker(s): {per:.2f} s per submission")
+        print(f"kernels: {SANDBOX_MODES.get(mode, mode)}; test cells judged outside them")
     for status, _ in results:
         if status.status != GRADED:
             print(f"  {status.status:<10} {status.student}/{status.assignment}: {status.reason}")
@@ -86,8 +106,8 @@ def _print_grading(results, seconds, workers):
 
 
 def cmd_grade(args, root):
-    from .collect import collect
-    from .grading import Grader, Limits, find_submissions
+    from .grading.grader import Grader, find_submissions
+    from .instructor.collect import collect
 
     if args.source:
         if len(args.assignments) != 1:
@@ -106,16 +126,17 @@ def cmd_grade(args, root):
     if not submissions:
         print(f"no submissions in {root / 'submitted'} (layout: submitted/<student>/<assignment>/)")
         return 0
-    limits = Limits(workers=args.workers, time_budget=args.time_limit, memory_mib=args.memory_mib)
+    limits = _limits(args)
     start = time.perf_counter()
-    results = Grader(root, limits, force=args.force, progress=not args.quiet).grade(submissions)
-    _print_grading(results, time.perf_counter() - start, limits.workers)
+    grader = Grader(root, limits, force=args.force, progress=not args.quiet)
+    results = grader.grade(submissions)
+    _print_grading(results, time.perf_counter() - start, limits.workers, grader.mode)
     print(f"gradebook: {root / 'gradebook.db'}; graded notebooks: {root / 'autograded'}")
     return 0
 
 
 def cmd_feedback(args, root):
-    from .feedback import generate_feedback
+    from .instructor.feedback import generate_feedback
 
     paths = generate_feedback(root, args.assignments or None, args.student)
     print(f"wrote {len(paths)} feedback page(s) under {root / 'feedback'}")
@@ -123,7 +144,7 @@ def cmd_feedback(args, root):
 
 
 def cmd_export(args, root):
-    from .export import export_grades
+    from .instructor.export import export_grades
 
     paths = export_grades(root, args.out)
     for name, path in paths.items():
@@ -165,10 +186,13 @@ def _print_class_check(records, results):
 
 
 def cmd_demo(args, root):
-    from .demo_class import synthesize_class
-    from .export import export_grades
-    from .feedback import generate_feedback
-    from .grading import Grader, Limits, find_submissions
+    if not (root / "demo" / "synthesize.py").is_file():
+        raise CourseError(f"no demo/ in {root}: the demo runs in the project's own checkout")
+    sys.path.insert(0, str(root))  # the demo class lives in the checkout, not in the package
+    from demo.synthesize import synthesize_class
+    from .instructor.export import export_grades
+    from .instructor.feedback import generate_feedback
+    from .grading.grader import Grader, find_submissions
 
     code = 0
     if not args.skip_release:
@@ -182,17 +206,18 @@ def cmd_demo(args, root):
     course.mkdir(parents=True)
     shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(root / "source", course / "source")
-    from .release import generate
+    from .instructor.release import generate
 
     generate(course, ids)
     records = synthesize_class(root, course, n_students=args.students, assignments=ids)
     students = len({r.student for r in records})
     print(f"synthesized {len(records)} submissions from {students} students")
     print(f"\n== 3. grade ({args.workers} workers, {args.time_limit:g} s per notebook) ==")
-    limits = Limits(workers=args.workers, time_budget=args.time_limit, memory_mib=args.memory_mib)
+    limits = _limits(args)
     start = time.perf_counter()
-    results = Grader(course, limits, force=True).grade(find_submissions(course))
-    _print_grading(results, time.perf_counter() - start, limits.workers)
+    grader = Grader(course, limits, force=True)
+    results = grader.grade(find_submissions(course))
+    _print_grading(results, time.perf_counter() - start, limits.workers, grader.mode)
     ok = _print_class_check(records, results)
     print("\n== 4. feedback and export ==")
     pages = generate_feedback(course)
@@ -268,6 +293,12 @@ def build_parser():
     )
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run kernels without the OS sandbox (only for trusted work: a submission could "
+        "then read and change anything the grading user can)",
+    )
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser(
         "feedback",
@@ -309,6 +340,7 @@ def build_parser():
     p.add_argument("--time-limit", type=float, default=30, help="seconds per notebook")
     p.add_argument("--memory-mib", type=int, default=1024, help="memory per kernel in MiB")
     p.add_argument("--skip-release", action="store_true", help="do not rebuild release/ first")
+    p.add_argument("--no-sandbox", action="store_true", help="grade without the OS sandbox")
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -330,6 +362,6 @@ def main(argv=None):
     try:
         root = args.root.resolve() if args.root else find_root()
         return args.func(args, root)
-    except CourseError as exc:
+    except (CourseError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

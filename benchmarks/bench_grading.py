@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.course import assignments  # noqa: E402
-from autograder.demo_class import synthesize_class  # noqa: E402
-from autograder.release import generate  # noqa: E402
-from autograder.status import read_status  # noqa: E402
+from autograder.instructor.course import assignments  # noqa: E402
+from demo.synthesize import synthesize_class  # noqa: E402
+from autograder.instructor.release import generate  # noqa: E402
+from autograder.instructor.status import read_status  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DELIBERATE = {

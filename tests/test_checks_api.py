@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import autograder as ag
-from autograder.calling import call_student
-from autograder.checks import _reference
-from autograder.judge import judge_gradients
+from autograder.checking.calling import call_student
+from autograder.checking.checks import _reference
+from autograder.checking.verdicts import judge_gradients
 
 import reference_impls as R
 

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbgrader.utils import parse_utc
 
-from autograder.demo_class import (
+from demo.synthesize import (
     FULL,
     HOSTILE_KINDS,
     PARTIAL,

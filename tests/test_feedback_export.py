@@ -13,10 +13,10 @@ import matplotlib.image
 import nbformat
 import pytest
 
-from autograder.course import CourseError, nbgrader_api, run
-from autograder.export import export_grades
-from autograder.feedback import STDERR_MESSAGE, error_message, generate_feedback, readable
-from autograder.status import Status, write_status
+from autograder.instructor.course import CourseError, nbgrader_api, run
+from autograder.instructor.export import export_grades
+from autograder.instructor.feedback import STDERR_MESSAGE, error_message, generate_feedback, readable
+from autograder.instructor.status import Status, write_status
 
 from course_fixtures import make_course, make_notebook
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import load_config, nbgrader_api, run
+from autograder.instructor.course import load_config, nbgrader_api, run
 
 from course_fixtures import make_course, make_notebook
 
@@ -123,7 +123,7 @@ def grade_cli(course, *args, tmpdir=None, expect=0):
 GRADE_API = """
 import json, sys
 from dataclasses import asdict
-from autograder.grading import Grader, Limits, find_submissions
+from autograder.grading.grader import Grader, Limits, find_submissions
 root, force = sys.argv[1], sys.argv[2] == "force"
 limits = Limits(workers=2, time_budget=60, memory_mib=2048)
 results = Grader(root, limits, force=force, progress=False).grade(find_submissions(root))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import autograder as ag
-from autograder.numerical import step_sizes
+from autograder.checking.numerical import step_sizes
 
 
 def _analytic_cases():

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..oracle.proxies import Remote, remote_connection
+from ..oracle.rpc import RemoteError
+
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _STDLIB_DIR = sysconfig.get_paths()["stdlib"]
 
@@ -136,8 +139,11 @@ def call_student(fn, *args, time_limit_s=DEFAULT_TIME_LIMIT, **kwargs):
     must not lose points for printing to stderr. A call that runs longer than
     `time_limit_s` seconds is stopped and reported. MemoryError is re-raised:
     a memory bomb makes the notebook ungradable rather than merely wrong.
+    When grading, `fn` is a proxy and the call runs in the student's kernel.
     """
     safe_args = tuple(read_only_copy(a) if _is_array_like(a) else a for a in args)
+    if isinstance(fn, Remote):
+        return _call_remote(fn, safe_args, kwargs, time_limit_s)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(time_limit_s):
             warnings.simplefilter("ignore")
@@ -154,6 +160,23 @@ def call_student(fn, *args, time_limit_s=DEFAULT_TIME_LIMIT, **kwargs):
             error_type=type(exc).__name__,
             student_traceback=_student_frames(exc),
             mutated=mutated,
+        )
+    return snapshot(value)
+
+
+def _call_remote(fn, args, kwargs, time_limit_s):
+    try:
+        value, _ = remote_connection(fn).call(fn, args, kwargs, limit=time_limit_s, quiet=True)
+    except RemoteError as exc:
+        if isinstance(exc, MemoryError):
+            raise
+        message = str(exc)
+        kind = "Timeout" if exc.remote_type == "CallTimeout" else exc.remote_type
+        return Outcome(
+            error=message,
+            error_type=kind,
+            student_traceback=exc.remote_traceback,
+            mutated=isinstance(exc, ValueError) and "read-only" in message,
         )
     return snapshot(value)
 

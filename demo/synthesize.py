@@ -38,8 +38,8 @@ from pathlib import Path
 
 import nbformat
 
-from .course import CourseError
-from .course import assignments as course_assignments
+from autograder.instructor.course import CourseError
+from autograder.instructor.course import assignments as course_assignments
 
 FULL, PARTIAL, ZERO, UNGRADABLE = "full marks", "partial", "zero", "ungradable"
 

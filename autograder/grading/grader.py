@@ -3,16 +3,21 @@
 Per notebook this runs the pipeline of stock `nbgrader autograde` with
 nbgrader's own preprocessors (sanitize: ClearOutput, DeduplicateIds,
 OverwriteKernelspec, OverwriteCells, CheckCellMetadata; then Execute,
-IgnorePattern, LimitOutput, SaveAutoGrades, AssignLatePenalties), so cell
-scores are the ones stock nbgrader gives. Deliberate differences:
+IgnorePattern, LimitOutput, SaveAutoGrades, AssignLatePenalties), so honest
+submissions get the cell scores stock nbgrader gives. Deliberate differences:
 
-1. output on stderr (a warning) does not turn a passing test cell into 0;
-2. a notebook that cannot be graded (not a notebook, cells deleted or
+1. test cells run in a trusted judge process, the student's kernel serving
+   only as an oracle (execution.py, autograder.judge), so no submission can
+   change a verdict;
+2. kernels and judges run in OS sandboxes (sandbox.py) under memory, CPU,
+   process, file and disk limits, with no network and no view of the course;
+3. output on stderr (a warning) does not turn a passing test cell into 0;
+4. a notebook that cannot be graded (not a notebook, cells deleted or
    duplicated, kernel crash, over its time budget or memory limit) is
    recorded as ungradable with the reason (score 0, every cell flagged for
    manual grading) instead of stopping or half-grading the run;
-3. each notebook has a time budget as a whole, on top of the per-cell timeout;
-4. kernels run in a scratch folder under memory and file-size limits.
+5. each notebook has a time budget as a whole, on top of the per-cell timeout;
+6. what a kernel displayed is kept as plain text and images only (sanitize.py).
 
 The coordinator is one process with one asyncio loop: kernels run in
 parallel, while gradebook writes stay sequential (SQLite has one writer).
@@ -22,9 +27,7 @@ import asyncio
 import hashlib
 import os
 import shutil
-import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,16 +46,28 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from . import __version__
-from .course import CourseError, load_config, nbgrader_api
+from .. import __version__
+from ..instructor.course import CourseError, load_config, nbgrader_api
+from ..instructor.progress import Progress
+from ..instructor.status import (
+    GRADED,
+    MISSING,
+    UNGRADABLE,
+    Status,
+    read_status,
+    status_path,
+    write_status,
+)
+from . import sandbox
 from .execution import execute
-from .kernels import preloaded_kernels
+from .kernels import grading_processes
 from .nbgrader_speed import speed_up_nbgrader
-from .progress import Progress
-from .status import GRADED, MISSING, UNGRADABLE, Status, read_status, status_path, write_status
+from .roles import judged_cells
+from .sanitize import sanitize_outputs
 
 MAX_NOTEBOOK_MIB = 50
-PACKAGE = Path(__file__).resolve().parent
+MAX_FILES_MIB = 50
+PACKAGE = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,7 @@ class Limits:
     workers: int = os.cpu_count() or 1
     time_budget: float = 120.0  # seconds per notebook
     memory_mib: int = 2048
+    sandbox: bool = True  # False only with --no-sandbox
 
 
 def find_submissions(root, assignments=None, students=None):
@@ -92,33 +108,21 @@ def _hash_files(digest, folder, pattern="*"):
             digest.update(path.read_bytes())
 
 
-@contextmanager
-def _scratch_folder(depth=8):
-    """A fresh, deep, empty working folder for one kernel, removed afterwards.
-
-    Deep so that a submission's relative writes (`../../gradebook.db`) land
-    inside the temporary tree, not in a shared folder. Absolute paths are not
-    contained: that needs an OS sandbox.
-    """
-    with tempfile.TemporaryDirectory(prefix="autograder-kernel-") as top:
-        scratch = Path(top, *["w"] * depth)
-        scratch.mkdir(parents=True)
-        yield str(scratch)
-
-
 class Grader:
     """Grades submissions of the course at `root` into its gradebook."""
 
-    def __init__(self, root, limits=None, force=False, progress=True, preload=True):
+    def __init__(self, root, limits=None, force=False, progress=True):
         self.root = Path(root)
         self.limits = limits or Limits()
         self.force = force
         self.progress = progress
-        self.preload = preload
         self.api = nbgrader_api(self.root)
         self.config = load_config(self.root)
-        self.config.LimitedKernelManager.memory_mib = self.limits.memory_mib
         self.db_url = self.api.coursedir.db_url
+        self.kernel_box, self.judge_box = sandbox.boxes(
+            self.limits.memory_mib, self.limits.time_budget, isolate=self.limits.sandbox
+        )
+        self.mode = sandbox.MODE if self.limits.sandbox else "none"
         self._environment = self._fingerprint_environment()
         speed_up_nbgrader()
 
@@ -126,7 +130,7 @@ class Grader:
 
     def _fingerprint_environment(self):
         # Workers change how fast, not what: they stay out of the fingerprint.
-        limits = f"{self.limits.time_budget} {self.limits.memory_mib}"
+        limits = f"{self.limits.time_budget} {self.limits.memory_mib} {self.limits.sandbox}"
         digest = hashlib.sha256(f"{__version__} {limits}".encode())
         _hash_files(digest, PACKAGE, "*.py")
         digest.update((self.root / "nbgrader_config.py").read_bytes())
@@ -258,7 +262,9 @@ class Grader:
         notebooks = self._notebook_ids(sub.assignment)
         self._open_submission(sub)
         dest = self._prepare_output(sub)
-        status = Status(sub.student, sub.assignment, GRADED, fingerprint=fingerprint)
+        status = Status(
+            sub.student, sub.assignment, GRADED, fingerprint=fingerprint, sandbox=self.mode
+        )
         missing, failures = [], []
         for notebook in notebooks:
             path = dest / f"{notebook}.ipynb"
@@ -266,14 +272,15 @@ class Grader:
                 missing.append(notebook)
                 continue
             nb, problem = self._load(path, sub, notebook)
+            files, too_big = _kernel_files(dest)
+            problem = problem or too_big
             if problem is None:
-                with _scratch_folder() as scratch:
-                    for item in dest.iterdir():
-                        if item.is_file() and item.suffix != ".ipynb":
-                            shutil.copy2(item, scratch)
-                    run = await execute(
-                        nb, scratch, self.config, self.limits.time_budget, self.limits.memory_mib
-                    )
+                with Gradebook(self.db_url) as gb:
+                    judged = judged_cells(gb, self.root, sub.assignment, notebook)
+                run = await execute(
+                    nb, self.config, self.limits, judged, self.kernel_box, self.judge_box, files
+                )
+                sanitize_outputs(run.nb)
                 status.notes.extend(run.notes)
                 problem = run.failure and f"{notebook}.ipynb: {run.failure}"
                 if problem is None:
@@ -331,16 +338,30 @@ class Grader:
         for assignment in sorted({s.assignment for s in submissions}):
             self._notebook_ids(assignment)  # fail early, before any kernel starts
         bar = Progress(len(submissions)) if self.progress and submissions else None
+        if self.limits.sandbox:
+            sandbox.check(self.kernel_box)  # refuse, saying why, before any kernel starts
         previous = os.environ.get("NBGRADER_EXECUTION")
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         try:
-            with preloaded_kernels(self.preload):
+            with grading_processes():
                 return asyncio.run(self._grade_all(submissions, bar))
         finally:
             if previous is None:
                 os.environ.pop("NBGRADER_EXECUTION", None)
             else:
                 os.environ["NBGRADER_EXECUTION"] = previous
+
+
+def _kernel_files(folder):
+    """({name: bytes} of the files beside the notebook, or None), problem."""
+    files, total = {}, 0
+    for path in sorted(Path(folder).iterdir()):
+        if path.is_file() and path.suffix != ".ipynb" and path.name != "autograder.json":
+            total += path.stat().st_size
+            if total > MAX_FILES_MIB * 2**20:
+                return None, f"the files beside the notebook are over {MAX_FILES_MIB} MiB"
+            files[path.name] = path.read_bytes()
+    return files, None
 
 
 def _some(names, shown=4):

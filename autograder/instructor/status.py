@@ -10,6 +10,7 @@ record at `autograded/<student>/<assignment>/autograder.json`:
     seconds    wall-clock time spent grading it
     notes      things the instructor may want to know (ignored stderr, ...)
     fingerprint  hash of the inputs; an unchanged submission is not regraded
+    sandbox    how its kernel was isolated: "namespaces", or "none" (--no-sandbox)
 
 An ungradable submission scores 0 in the gradebook with every cell flagged
 `needs_manual_grade`, so nbgrader's formgrader lists it too.
@@ -35,6 +36,7 @@ class Status:
     seconds: float = 0.0
     notes: list = field(default_factory=list)
     fingerprint: str = ""
+    sandbox: str = ""
 
     @property
     def graded(self):

@@ -12,7 +12,7 @@ import numpy as np
 
 from .calling import DEFAULT_TIME_LIMIT, call_student
 from .cases import Case, sample_cotangent
-from .judge import GradingError, Verdict, default_names, judge_gradients
+from .verdicts import GradingError, Verdict, default_names, judge_gradients
 from .reference import Reference
 
 

@@ -1,0 +1,92 @@
+"""Messages on a stream socket: a JSON header and raw buffers, with limits.
+
+Frame: 4-byte header length, 4-byte buffer count, 8 bytes per buffer length
+(all big-endian), the UTF-8 JSON header, then the buffers. The receiver
+checks every length against its limits before it allocates anything.
+"""
+
+import json
+import socket
+import struct
+import time
+
+MAX_HEADER = 64 * 2**20
+MAX_BUFFERS = 65536
+MAX_TOTAL = 512 * 2**20
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a valid message."""
+
+
+class ChannelClosed(ProtocolError):
+    """The peer closed the connection (or died)."""
+
+
+class Channel:
+    """One end of a message stream over a connected socket."""
+
+    def __init__(self, sock, max_total=MAX_TOTAL):
+        self.sock = sock
+        self.max_total = max_total
+
+    @classmethod
+    def from_fd(cls, fd, **kw):
+        return cls(socket.socket(fileno=fd), **kw)
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def send(self, header, buffers=()):
+        body = json.dumps(header, separators=(",", ":"), allow_nan=True).encode()
+        lengths = [memoryview(b).nbytes for b in buffers]
+        prefix = struct.pack(f">II{len(lengths)}Q", len(body), len(lengths), *lengths)
+        try:
+            self.sock.sendall(prefix + body)
+            for b in buffers:
+                self.sock.sendall(b)
+        except (BrokenPipeError, ConnectionResetError, OSError) as exc:
+            raise ChannelClosed(f"the connection closed while sending ({exc})") from None
+
+    def _read(self, n, deadline=None):
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        try:
+            while got < n:
+                if deadline is not None:
+                    self.sock.settimeout(max(deadline - time.monotonic(), 1e-3))
+                k = self.sock.recv_into(view[got:], n - got)
+                if k == 0:
+                    raise ChannelClosed("the connection closed")
+                got += k
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            raise ChannelClosed(f"the connection broke ({exc})") from None
+        return buf
+
+    def recv(self, timeout=None):
+        """(header, [buffers]); TimeoutError if it has not arrived within `timeout` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if deadline is None:
+            self.sock.settimeout(None)
+        head_len, count = struct.unpack(">II", self._read(8, deadline))
+        if head_len > MAX_HEADER or count > MAX_BUFFERS:
+            raise ProtocolError(f"message too large ({head_len} bytes of header, {count} buffers)")
+        lengths = struct.unpack(f">{count}Q", self._read(8 * count, deadline)) if count else ()
+        if head_len + sum(lengths) > self.max_total:
+            raise ProtocolError(f"message of {head_len + sum(lengths)} bytes is over the limit")
+        try:
+            header = json.loads(self._read(head_len, deadline).decode())
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ProtocolError(f"unreadable message header ({type(exc).__name__})") from None
+        if not isinstance(header, dict):
+            raise ProtocolError("a message header must be an object")
+        return header, [self._read(n, deadline) for n in lengths]
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
