@@ -29,14 +29,14 @@ from .checking.verdicts import GradingError, Verdict
 from .checking.jvp_checks import assert_jvp, check_jvp
 from .checking.numerical import directional_derivative, numerical_jacobian
 from .checking.reference import Reference
-from .checking.student import RecursionLimitChanged, call_limited, replaced, type_name
+from .checking.student import call_limited, recursion_limit, replaced, type_name
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CallTimeout",
-    "RecursionLimitChanged",
     "call_limited",
+    "recursion_limit",
     "replaced",
     "type_name",
     "Case",

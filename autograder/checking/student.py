@@ -5,7 +5,8 @@ directly. When the course is graded the test cell runs in the judge, the
 student's names are proxies, and each of these becomes one request to the
 sandboxed kernel; the student never needs to know the difference.
 
-    call_limited(fn, *args, time_limit_s=5, recursion_limit=1000)
+    call_limited(fn, *args, time_limit_s=5)
+    with recursion_limit(1000) as limit: ...      (then limit.changed)
     with replaced("topological_order", reference_order): ...
     type_name(obj)
 """
@@ -17,51 +18,48 @@ from ..oracle import proxies
 from ..oracle.proxies import Remote, remote_connection
 from ..oracle.rpc import RemoteError
 from .calling import CallTimeout, time_limit
-from .verdicts import GradingError
 
 
-class RecursionLimitChanged(GradingError):
-    """The student's code changed Python's recursion limit during a call."""
+def call_limited(fn, *args, time_limit_s=None, **kwargs):
+    """`fn(*args, **kwargs)`, stopped with CallTimeout after `time_limit_s` seconds.
 
-
-def _name(fn):
-    return getattr(fn, "__name__", None) or type(fn).__name__
-
-
-def call_limited(fn, *args, time_limit_s=None, recursion_limit=None, **kwargs):
-    """`fn(*args, **kwargs)`, stopped with CallTimeout after `time_limit_s`
-    seconds and run with Python's recursion limit at `recursion_limit`.
-
-    Returns what fn returned and raises what it raised (a RecursionError
-    included); raises RecursionLimitChanged if fn changed the limit itself.
+    Returns what fn returned and raises what it raised.
     """
     if isinstance(fn, Remote):
         try:
-            value, meta = remote_connection(fn).call(
-                fn, args, kwargs, limit=time_limit_s, recursion=recursion_limit
-            )
+            return remote_connection(fn).call(fn, args, kwargs, limit=time_limit_s)[0]
         except RemoteError as exc:
             if exc.remote_type == "CallTimeout":
                 raise CallTimeout(str(exc)) from None
             raise
-        changed = meta.get("recursion_changed", False)
-    else:
-        saved = sys.getrecursionlimit()
-        with time_limit(time_limit_s) if time_limit_s else nullcontext():
-            if recursion_limit:
-                sys.setrecursionlimit(recursion_limit)
-            try:
-                value = fn(*args, **kwargs)
-            finally:
-                changed = bool(recursion_limit) and sys.getrecursionlimit() != recursion_limit
-                sys.setrecursionlimit(saved)
-    if changed:
-        raise RecursionLimitChanged(
-            f"{_name(fn)} changed Python's recursion limit (sys.setrecursionlimit): that only "
-            "postpones the crash (deep recursion can overflow the C stack). Write it without "
-            "recursion, with an explicit stack."
-        )
-    return value
+    with time_limit(time_limit_s) if time_limit_s else nullcontext():
+        return fn(*args, **kwargs)
+
+
+class recursion_limit:
+    """Within the block, Python's recursion limit of the student's code is
+    `limit` (as in a fresh Python: 1000). Afterwards `changed` tells whether
+    the code in the block changed the limit itself; the old limit is back."""
+
+    def __init__(self, limit=1000):
+        self.limit = limit
+        self.changed = False
+
+    def __enter__(self):
+        self.connection = proxies.current()
+        if self.connection:
+            self.saved = self.connection.recursion_limit(self.limit)
+        else:
+            self.saved = sys.getrecursionlimit()
+            sys.setrecursionlimit(self.limit)
+        return self
+
+    def __exit__(self, *exc):
+        if self.connection:
+            self.changed = self.connection.recursion_limit(self.saved) != self.limit
+        else:
+            self.changed = sys.getrecursionlimit() != self.limit
+            sys.setrecursionlimit(self.saved)
 
 
 def _notebook_namespace():

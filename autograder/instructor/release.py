@@ -1,8 +1,10 @@
 """Generate the student release and prove it grades as it should.
 
 For every assignment: `release/` equals what nbgrader generates from
-`source/`; the source notebook (with solutions) earns full marks under real
-`nbgrader autograde`; the untouched release earns zero.
+`source/`; the source notebook (with solutions) earns full marks and the
+untouched release zero, both under stock `nbgrader autograde` (test cells in
+the student's kernel, as in JupyterLab) and under `grade` (test cells in the
+judge, kernels sandboxed), with the same score in every cell.
 """
 
 import shutil
@@ -14,6 +16,7 @@ from .course import CourseError, assignments, nbgrader_api, notebook_json, run, 
 
 SOLUTION_STUDENT = "solution"
 UNTOUCHED_STUDENT = "untouched"
+JUDGED = "-judged"  # the same notebooks, graded by `grade`
 
 
 @dataclass
@@ -45,7 +48,34 @@ def _cell_scores(gradebook, aid, student):
     return sub.score, sub.max_score, cells
 
 
-def validate(root, assignment_ids, check_release=True):
+def _judge(course, aid, sandbox=True):
+    """`grade` the two judged copies of `aid` in the scratch course."""
+    from ..grading.grader import Grader, Limits, find_submissions
+
+    students = [SOLUTION_STUDENT + JUDGED, UNTOUCHED_STUDENT + JUDGED]
+    limits = Limits(sandbox=sandbox)
+    Grader(course, limits, force=True, progress=False).grade(
+        find_submissions(course, [aid], students)
+    )
+
+
+def _judge_error(course, aid, what, cell):
+    """The judged cell's error message, for a validation problem."""
+    import nbformat
+
+    student = (SOLUTION_STUDENT if what == "solution" else UNTOUCHED_STUDENT) + JUDGED
+    path = Path(course) / "autograded" / student / aid / f"{aid}.ipynb"
+    if not path.is_file():
+        return "not graded"
+    for c in nbformat.read(str(path), as_version=4).cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") == cell:
+            errors = [o for o in c.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                return f"{errors[0].ename}: {errors[0].evalue[:300]}"
+    return "no error shown"
+
+
+def validate(root, assignment_ids, check_release=True, judged=True):
     """Autograde the source and the untouched release in a scratch course."""
     from nbgrader.api import Gradebook
 
@@ -70,13 +100,21 @@ def validate(root, assignment_ids, check_release=True):
                     (SOLUTION_STUDENT, course / "source" / aid / f"{aid}.ipynb"),
                     (UNTOUCHED_STUDENT, generated),
                 ]:
-                    dest = course / "submitted" / student / aid
-                    dest.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(nb, dest / f"{aid}.ipynb")
+                    for name in (student, student + JUDGED):
+                        dest = course / "submitted" / name / aid
+                        dest.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(nb, dest / f"{aid}.ipynb")
                     run(api.autograde(aid, student, force=True, create=True), f"autograde {aid}")
+                if judged:
+                    _judge(course, aid)
                 with Gradebook(api.coursedir.db_url) as gb:
                     v.solution_score, v.max_score, sol = _cell_scores(gb, aid, SOLUTION_STUDENT)
                     v.untouched_score, _, stub = _cell_scores(gb, aid, UNTOUCHED_STUDENT)
+                    if judged:
+                        _, _, sol_j = _cell_scores(gb, aid, SOLUTION_STUDENT + JUDGED)
+                        _, _, stub_j = _cell_scores(gb, aid, UNTOUCHED_STUDENT + JUDGED)
+                    else:
+                        sol_j, stub_j = sol, stub
                 for name, (score, max_score) in sorted(sol.items()):
                     if score != max_score:
                         v.problems.append(
@@ -87,6 +125,14 @@ def validate(root, assignment_ids, check_release=True):
                         v.problems.append(
                             f"release/{aid}: the untouched stub earns {score:g} points on {name}"
                         )
+                for what, stock, ours in (("solution", sol, sol_j), ("stub", stub, stub_j)):
+                    for name in sorted(stock):
+                        if stock[name] != ours.get(name):
+                            v.problems.append(
+                                f"source/{aid}: the {what} earns {stock[name][0]:g} on {name} in the "
+                                f"student's kernel but {ours.get(name, (None,))[0]} when judged "
+                                f"({_judge_error(course, aid, what, name)})"
+                            )
                 if v.max_score == 0:
                     v.problems.append(f"source/{aid} has no graded cells with points")
     return results

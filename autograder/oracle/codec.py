@@ -7,7 +7,7 @@ A tree is a JSON scalar (None, bool, int, float, str) or a tagged list:
     ["c", re, im]  complex         ["b", k]  bytes in buffer k
     ["a", k, dtype, shape, writeable]  numpy array in buffer k
     ["n", k, dtype]  numpy scalar  ["nt", name, [fields], [items]]  namedtuple
-    ["sl", start, stop, step]  slice   ["e"]  Ellipsis
+    ["sl", start, stop, step]  slice   ["e"]  Ellipsis   ["fr", num, den]  Fraction
     ["k", id, type name]  an object that lives in the student's kernel (a handle)
     ["j", id]  a function of the judge that the kernel may call back
     ["r", "numpy.transpose"]  a public function, by name
@@ -19,6 +19,7 @@ but not run anything.
 """
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -107,6 +108,8 @@ class Encoder:
             return ["t", [self._enc(x, d) for x in tuple.__iter__(v)]]
         if isinstance(v, list):
             return ["l", [self._enc(x, d) for x in list.__iter__(v)]]
+        if t is Fraction:
+            return ["fr", v.numerator, v.denominator]
         if t is slice:
             return ["sl", self._enc(v.start, d), self._enc(v.stop, d), self._enc(v.step, d)]
         if v is Ellipsis:
@@ -243,6 +246,8 @@ class Decoder:
             if len(fields) != len(t[3]) or len(fields) > 256:
                 _fail("namedtuple fields and items differ")
             return _namedtuple_class(t[1], fields)(self._dec(x, d) for x in t[3])
+        if tag == "fr" and n == 3 and type(t[1]) is int and type(t[2]) is int and t[2] > 0:
+            return Fraction(t[1], t[2])
         if tag == "sl" and n == 4:
             return slice(*(self._dec(x, d) for x in t[1:]))
         if tag == "e" and n == 1:

@@ -155,27 +155,22 @@ class Oracle(Endpoint):
             return APPLY[name](*args)
         if op == "call":
             fn, args, kwargs = value
-            return self.call(fn, args, kwargs, header, meta)
+            return self.call(fn, args, kwargs, header.get("limit"), header.get("quiet"))
+        if op == "recursionlimit":
+            previous = sys.getrecursionlimit()
+            sys.setrecursionlimit(value)
+            return previous
         raise ProtocolError(f"unknown request {op!r}")
 
-    def call(self, fn, args, kwargs, header, meta):
+    def call(self, fn, args, kwargs, limit, quiet):
         from ..checking.calling import time_limit
 
-        limit, quiet, recursion = header.get("limit"), header.get("quiet"), header.get("recursion")
-        saved = sys.getrecursionlimit()
-        quiet_ctx = warnings.catch_warnings() if quiet else nullcontext()
-        with quiet_ctx, np.errstate(all="ignore") if quiet else nullcontext():
+        with warnings.catch_warnings() if quiet else nullcontext():
             if quiet:
                 warnings.simplefilter("ignore")
-            with time_limit(limit) if limit else nullcontext():
-                if recursion:
-                    sys.setrecursionlimit(recursion)
-                try:
+            with np.errstate(all="ignore") if quiet else nullcontext():
+                with time_limit(limit) if limit else nullcontext():
                     return fn(*args, **kwargs)
-                finally:
-                    if recursion:
-                        meta["recursion_changed"] = sys.getrecursionlimit() != recursion
-                        sys.setrecursionlimit(saved)
 
     def serve(self):
         """Answer requests until the judge ends the cell."""

@@ -166,17 +166,17 @@ class Connection(Endpoint):
     def apply(self, name, *args):
         return self.value("apply", (name, args))
 
-    def call(self, fn, args, kwargs, limit=None, quiet=False, recursion=None):
+    def recursion_limit(self, limit):
+        """Set the kernel's recursion limit; returns the one it had."""
+        return self.value("recursionlimit", int(limit))
+
+    def call(self, fn, args, kwargs, limit=None, quiet=False):
         """(value, meta) of fn(*args, **kwargs) in the kernel, under the given limits."""
         if limit:
             self.deadlines.append(time.monotonic() + limit + GRACE)
         try:
             header, value = self.send(
-                "call",
-                (fn, tuple(args), dict(kwargs)),
-                limit=limit,
-                quiet=quiet,
-                recursion=recursion,
+                "call", (fn, tuple(args), dict(kwargs)), limit=limit, quiet=quiet
             )
         finally:
             if limit:
