@@ -24,12 +24,19 @@ from .checking.checks import (
     check_vjp,
     check_vjp_cases,
 )
+from .checking.graphs import nest, walk
 from .checking.jacobian_checks import assert_jacobian, check_jacobian
 from .checking.verdicts import GradingError, Verdict
 from .checking.jvp_checks import assert_jvp, check_jvp
 from .checking.numerical import directional_derivative, numerical_jacobian
 from .checking.reference import Reference
-from .checking.student import call_limited, recursion_limit, replaced, type_name
+from .checking.student import (
+    call_limited,
+    in_student_kernel,
+    recursion_limit,
+    replaced,
+    type_name,
+)
 
 __version__ = "0.1.0"
 
@@ -56,11 +63,14 @@ __all__ = [
     "check_vjp",
     "check_vjp_cases",
     "directional_derivative",
+    "in_student_kernel",
     "make_case",
+    "nest",
     "matmul_cases",
     "numerical_jacobian",
     "reduction_cases",
     "too_close_to_ties",
     "too_close_to_zero",
     "unary_cases",
+    "walk",
 ]

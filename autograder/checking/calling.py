@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..oracle.proxies import Remote, remote_connection
+from ..oracle.proxies import current as current_connection
 from ..oracle.rpc import RemoteError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -104,11 +105,14 @@ def time_limit(seconds):
     """Raise CallTimeout in this thread after `seconds` (main thread, Unix only).
 
     Elsewhere it does nothing, and nbgrader's per-cell timeout still applies.
+    In the judge it does nothing either: an alarm there could cut a request
+    to the kernel in half, and the kernel applies the limits of its own calls.
     """
     usable = (
         seconds
         and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
+        and current_connection() is None
     )
     if not usable:
         yield

@@ -7,12 +7,13 @@ sandboxed kernel; the student never needs to know the difference.
 
     call_limited(fn, *args, time_limit_s=5)
     with recursion_limit(1000) as limit: ...      (then limit.changed)
-    with replaced("topological_order", reference_order): ...
+    with replaced("topological_order", reference_order): ...   (or replaced({name: value, ...}))
+    x = in_student_kernel(np.array(...))          (changes the student's code makes are seen)
     type_name(obj)
 """
 
 import sys
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 
 from ..oracle import proxies
 from ..oracle.proxies import Remote, remote_connection
@@ -73,12 +74,19 @@ _ABSENT = object()
 
 
 @contextmanager
-def replaced(name, value):
+def replaced(name, value=_ABSENT):
     """Within the block, the global `name` (of the notebook and of the
-    student's code) is `value`; afterwards it is what it was before."""
+    student's code) is `value`; afterwards it is what it was before.
+    `replaced({name: value, ...})` replaces several at once."""
+    if isinstance(name, dict):
+        with ExitStack() as stack:
+            for one, new in name.items():
+                stack.enter_context(replaced(one, new))
+            yield name
+        return
     connection = proxies.current()
     namespace = connection.namespace if connection else _notebook_namespace()
-    before_here = namespace.get(name, _ABSENT) if isinstance(namespace, dict) else _ABSENT
+    before_here = namespace.get(name, _ABSENT)
     if connection:
         try:
             before_there = connection.getglobal(name)
@@ -98,6 +106,15 @@ def replaced(name, value):
                 connection.delglobal(name)
             else:
                 connection.setglobal(name, before_there)
+
+
+def in_student_kernel(value):
+    """`value` kept where the student's code runs: in JupyterLab the value
+    itself; when grading, a proxy to the kernel's copy, so that what the
+    student's code does to it in place (even while a test's callback runs)
+    can be seen: np.array(x) reads it as it is now."""
+    connection = proxies.current()
+    return connection.value("keep", value) if connection else value
 
 
 def type_name(obj):

@@ -37,6 +37,13 @@ class EncodeError(TypeError):
     """A value that cannot be sent."""
 
 
+class ByReference:
+    """Wraps a value to be sent as a handle even if it is plain data."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
 def _wire_dtype(dtype):
     """The dtype an array crosses the wire in, or None if it cannot."""
     if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
@@ -77,6 +84,8 @@ class Encoder:
         t = type(v)
         if v is None or t is bool or t is int or t is str:
             return v
+        if t is ByReference:
+            return self.reference(v.obj)
         if t is float:
             return v
         if t is complex:
