@@ -38,3 +38,9 @@ c.Execute.interrupt_on_timeout = True
 # on autograde nbgrader restores graded cells and hidden tests from the
 # gradebook, so a submission's edits to them never count.
 c.LockCells.lock_grade_cells = True
+
+# The formgrader renders autograded notebooks, whose outputs and markdown cells
+# a student controls, as HTML in the instructor's browser: sanitize it (no
+# script, no event handlers). `grade` also keeps only plain text and bitmap
+# images of what a kernel displayed.
+c.HTMLExporter.sanitize_html = True

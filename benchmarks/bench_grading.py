@@ -10,7 +10,9 @@ per-cell scores are compared; every difference must be a deliberate one:
 
   * ungradable: ours records an ungradable submission as 0 with every cell
     flagged for manual grading (stock scores whatever cells ran, or fails);
-  * stderr: ours does not give 0 to a passing test cell that wrote to stderr;
+  * stderr: stock gives 0 to a passing test cell that wrote to stderr; ours
+    judges test cells outside the student's kernel, where what it prints does
+    not count;
   * stock stopped: stock's `autograde` stops at some broken submissions (a
     duplicated cell) and never grades the students after it.
 
@@ -89,7 +91,8 @@ def cell_scores(db):
 
 
 def stderr_only(course, student, aid, cell):
-    """Whether ours' autograded cell passed with output on stderr."""
+    """Whether stock's autograded cell had output on stderr and no error (stock scores it 0;
+    ours judges test cells outside the kernel, where nothing the student's code prints counts)."""
     import nbformat
 
     path = course / "autograded" / student / aid / f"{aid}.ipynb"
@@ -100,7 +103,7 @@ def stderr_only(course, student, aid, cell):
     return False
 
 
-def compare(ours_course, stock_db):
+def compare(ours_course, stock_course, stock_db):
     """(cells compared, {deliberate difference: count}, [unexplained differences])."""
     ours, stock = cell_scores(ours_course / "gradebook.db"), cell_scores(stock_db)
     stock_graded = {(student, aid) for student, aid, _ in stock}
@@ -115,7 +118,7 @@ def compare(ours_course, stock_db):
             deliberate["ungradable"] += 1
         elif (student, aid) not in stock_graded:
             deliberate["stock stopped"] += 1
-        elif stock.get(key) == 0 and stderr_only(ours_course, student, aid, cell):
+        elif stock.get(key) == 0 and stderr_only(stock_course, student, aid, cell):
             deliberate["stderr"] += 1
         else:
             unexplained.append(f"{key}: ours {ours.get(key)}, stock {stock.get(key)}")
@@ -165,7 +168,7 @@ def main():
         if not (ours_course / "gradebook.db").stat().st_size:
             print("OURS: the gradebook was overwritten")
             return 1
-        cells, deliberate, unexplained = compare(ours_course, stock_db)
+        cells, deliberate, unexplained = compare(ours_course, stock_course, stock_db)
     print(f"scores: {cells} cells compared; unexplained differences: {len(unexplained)}")
     for name, count in deliberate.items():
         print(f"  deliberate: {count:4d} {DELIBERATE[name]}")
