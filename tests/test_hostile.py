@@ -44,6 +44,12 @@ CANARIES = {
     "grader environment": f"GRADER-ENV-CANARY-{TOKEN}",
 }
 HONEST = ("honest_correct", "honest_stub", "honest_victim")
+# Honest students graded next to the nastiest attacks: submissions are graded in name
+# order, two at a time, so "<attack>_neighbour" runs while "<attack>" does.
+NEIGHBOURS = (
+    "fork_bomb", "cpu_threads", "kills_everything", "fills_the_disk", "memory_bomb_inside_a_test",
+    "attacks_other_kernels", "background_writer", "leaves_processes", "writes_the_gradebook",
+)  # fmt: skip
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux namespaces")
 
 
@@ -121,19 +127,17 @@ def _grade(course, *args):
 
 
 def _cell_scores(course):
-    con = sqlite3.connect(course / "gradebook.db")
-    rows = con.execute(
-        "SELECT submitted_assignment.student_id, assignment.name, grade_cell.name, "
-        "grade.auto_score FROM grade "
-        "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
-        "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
-        "JOIN assignment ON submitted_assignment.assignment_id = assignment.id "
-        "JOIN grade_cell ON grade.cell_id = grade_cell.id"
-    ).fetchall()
-    con.close()
+    """{(student, assignment): {cell: score}} from the gradebook."""
+    from nbgrader.api import Gradebook
+
     scores = {}
-    for student, aid, cell, score in rows:
-        scores.setdefault((student, aid), {})[cell] = score
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment in gb.assignments:
+            for sub in assignment.submissions:
+                cells = scores.setdefault((sub.student.id, assignment.name), {})
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        cells[grade.name] = grade.score
     return scores
 
 
@@ -224,6 +228,10 @@ def graded(tmp_path_factory):
         release = course / "release" / attack.assignment / f"{attack.assignment}.ipynb"
         nb = hostile_notebook(release, attack, listener.port, listener.abstract)
         _write(course, attack.name, attack.assignment, nb)
+        if attack.name in NEIGHBOURS:
+            source = course / "source" / attack.assignment / f"{attack.assignment}.ipynb"
+            neighbour = nbformat.read(str(source), as_version=4)
+            _write(course, f"{attack.name}_neighbour", attack.assignment, neighbour)
     course_digest = _tree_digest(course / "source", course / "release")
     honest_digest = _tree_digest(*(course / "submitted" / s for s in HONEST))
     secret_before = (course / "secret.txt").read_bytes()
@@ -308,6 +316,10 @@ def test_honest_students_keep_their_scores(graded):
     for student in HONEST:
         for aid in AIDS:
             assert graded["scores"][(student, aid)] == graded["baseline"][(student, aid)], student
+    for name in NEIGHBOURS:
+        (attack,) = [a for a in ATTACKS if a.name == name]
+        full = graded["baseline"][("honest_correct", attack.assignment)]
+        assert graded["scores"][(f"{name}_neighbour", attack.assignment)] == full, name
     for aid in AIDS:
         correct = graded["scores"][("honest_correct", aid)]
         assert all(score > 0 for score in correct.values()), correct
@@ -364,4 +376,3 @@ def test_formgrader_page_runs_no_student_script(graded):
     scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S | re.I)
     assert not [s for s in scripts if "alert(" in s or "document.title" in s]
     assert not re.search(r"<[a-z]+\b[^>]*\bon(error|load)\s*=", html, flags=re.I)
-    assert "pwned-markdown" not in re.sub(r"&lt;.*?&gt;", "", html) or "<b>pwned-markdown" not in html

@@ -155,12 +155,14 @@ def _other_namespaces():
 
 
 def _warden(child, alive_w):
-    """The parent outside the PID namespace: mirror the child's exit.
+    """The parent outside the PID namespace: relay interrupts, mirror the exit.
 
-    Interrupts reach the child through the process group (jupyter_client
-    signals the group); SIGTERM to the warden ends the child.
+    The child leads a session of its own, so nothing inside can signal the
+    warden's process group; an interrupt sent to the warden (jupyter_client
+    signals its group) is passed on, SIGTERM ends the child.
     """
-    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+    signal.signal(signal.SIGINT, lambda s, f: os.kill(child, signal.SIGINT))
+    for signum in (signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda s, f: os.kill(child, signal.SIGKILL))
     close_all_but({alive_w})
@@ -375,6 +377,7 @@ def enter(box, keep_fds=()):
         os.close(alive_r)
         _warden(child, alive_w)
     os.close(alive_w)
+    os.setsid()
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     os.set_blocking(alive_r, False)
     try:

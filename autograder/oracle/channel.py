@@ -103,6 +103,12 @@ class Channel:
         return header, [self._take(n, deadline) for n in lengths]
 
     def close(self):
+        """Close this end; the peer sees the end of the stream even if other
+        processes still hold a copy of this socket."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
