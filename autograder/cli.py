@@ -9,7 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .grading.sandbox import SandboxError
+from .grading.sandbox import MODES, SandboxError
 from .instructor.course import CourseError, assignments, find_root
 
 DESCRIPTION = """\
@@ -64,13 +64,6 @@ def cmd_validate(args, root):
     return 0 if _print_validation(validate(root, ids)) else 1
 
 
-SANDBOX_MODES = {
-    "namespaces": "each kernel in its own sandbox (Linux namespaces: no network, read-only "
-    "system, private files and processes)",
-    "none": "WITHOUT a sandbox (--no-sandbox): submissions could read and change the course",
-}
-
-
 def _limits(args):
     from .grading.grader import Limits
 
@@ -97,7 +90,7 @@ def _print_grading(results, seconds, workers, mode):
     if regraded:
         per = seconds / len(regraded)
         print(f"graded in {seconds:.1f} s with {workers} worker(s): {per:.2f} s per submission")
-        print(f"kernels: {SANDBOX_MODES.get(mode, mode)}; test cells judged outside them")
+        print(f"sandbox: {MODES.get(mode, mode)}; test cells judged outside the kernels")
     for status, _ in results:
         if status.status != GRADED:
             print(f"  {status.status:<10} {status.student}/{status.assignment}: {status.reason}")

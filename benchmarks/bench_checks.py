@@ -50,7 +50,7 @@ def main():
         )
     print(
         "\n'auto' mode uses the full Jacobian up to "
-        f"{ag.reference.FULL_MODE_MAX_INPUT_SIZE} input elements, projections above."
+        f"{ag.checking.reference.FULL_MODE_MAX_INPUT_SIZE} input elements, projections above."
     )
 
 

@@ -277,7 +277,8 @@ def test_attack_scores_what_the_stub_scores(graded, attack):
     stub = scores[("honest_stub", attack.assignment)]
     got = scores.get((attack.name, attack.assignment))
     assert got == stub, (graded["output"], _status(graded["course"], attack.name, attack.assignment))
-    assert _status(graded["course"], attack.name, attack.assignment)["sandbox"] == "namespaces"
+    mode = "bubblewrap" if shutil.which("bwrap") else "namespaces"
+    assert _status(graded["course"], attack.name, attack.assignment)["sandbox"] == mode
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)

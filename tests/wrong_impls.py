@@ -41,7 +41,7 @@ def matmul():
 
 
 def square_matmul():
-    square = [p for p in ag.cases.MATMUL_PAIRS if all(len(s) >= 2 for s in p)]
+    square = [p for p in ag.checking.cases.MATMUL_PAIRS if all(len(s) >= 2 for s in p)]
     return lambda seed: ag.matmul_cases(seed=seed, pairs=square)
 
 

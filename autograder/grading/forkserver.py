@@ -176,23 +176,50 @@ def serve(fd):
 
 
 class ForkServer:
-    """A running fork server; `spawn_kernel` and `spawn_judge` return a pid."""
+    """A running fork server; `spawn_kernel` and `spawn_judge` return a pid.
 
-    def __init__(self):
+    With `wrap`, it runs inside bubblewrap when bwrap is installed (see
+    sandbox.outer_command); `mode` says which: "bubblewrap", "namespaces"
+    (unwrapped; each fork still enters its own sandbox) or "none".
+    """
+
+    def __init__(self, wrap=True, readonly=()):
+        from . import sandbox
+
+        self.mode = "namespaces" if wrap else "none"
+        if wrap:
+            try:
+                self._start(sandbox, outer=True, readonly=readonly)
+                self.mode = "bubblewrap"
+                return
+            except RuntimeError:
+                pass  # no bwrap, or it cannot run here: the inner sandboxes alone
+        self._start(sandbox, outer=False, readonly=readonly)
+
+    def _start(self, sandbox, outer, readonly):
         ours, theirs = socket.socketpair()
         env = dict(os.environ, **{name: "1" for name in THREAD_VARIABLES})
         env["MPLBACKEND"] = "Agg"
+        command = [sys.executable, "-m", "autograder.grading.forkserver", str(theirs.fileno())]
+        if outer:
+            wrapped = {name: "1" for name in THREAD_VARIABLES}
+            command = sandbox.outer_command(command, readonly, dict(wrapped, MPLBACKEND="Agg"))
+            if command is None:
+                raise RuntimeError("bwrap is not installed")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.grading.forkserver", str(theirs.fileno())],
+            command,
             pass_fds=[theirs.fileno()],
             env=env,
-            cwd=os.path.expanduser("~"),
+            cwd="/tmp" if outer else os.path.expanduser("~"),
+            preexec_fn=sandbox.drop_privileges_if_root if outer else None,
+            stderr=subprocess.DEVNULL if outer else None,
         )
         theirs.close()
         self.sock = ours
         self.lock = threading.Lock()
         ready, _ = recv_message(self.sock)
         if not ready:
+            self.process.wait()
             raise RuntimeError("the kernel fork server did not start")
 
     def _spawn(self, request, fds):

@@ -122,7 +122,7 @@ class Grader:
         self.kernel_box, self.judge_box = sandbox.boxes(
             self.limits.memory_mib, self.limits.time_budget, isolate=self.limits.sandbox
         )
-        self.mode = sandbox.MODE if self.limits.sandbox else "none"
+        self.mode = "none"  # set when the fork server starts (see grade)
         self._environment = self._fingerprint_environment()
         speed_up_nbgrader()
 
@@ -343,7 +343,9 @@ class Grader:
         previous = os.environ.get("NBGRADER_EXECUTION")
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         try:
-            with grading_processes():
+            readonly = self.kernel_box["readonly"]
+            with grading_processes(self.limits.sandbox, readonly) as server:
+                self.mode = server.mode
                 return asyncio.run(self._grade_all(submissions, bar))
         finally:
             if previous is None:

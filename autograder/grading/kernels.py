@@ -26,13 +26,14 @@ _server = None
 
 
 @contextmanager
-def grading_processes():
-    """Within this block, kernels and judges are forked from a warm server."""
+def grading_processes(sandboxed=True, readonly=()):
+    """Within this block, kernels and judges are forked from a warm server
+    (inside bubblewrap when `sandboxed` and bwrap is installed)."""
     global _server
     if _server is not None:
         yield _server
         return
-    _server = ForkServer()
+    _server = ForkServer(wrap=sandboxed, readonly=readonly)
     try:
         yield _server
     finally:

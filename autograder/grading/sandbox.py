@@ -1,5 +1,6 @@
 """The OS sandbox of a grading process, from Linux namespaces.
 
+    outer_command(argv) -> the fork server's command inside bubblewrap
     enter(sandbox) -> None
 
 runs in a freshly forked, single-threaded child of the fork server (see
@@ -27,6 +28,14 @@ exits with the child's status, and when it is killed the kernel kills the
 whole namespace. The grader reaches files inside (the
 kernel's IPC sockets in /run/kernel) through the warden's /proc/PID/root.
 
+Two walls. The fork server that all kernels and judges are forked from runs
+inside bubblewrap (Debian's `bwrap`, `outer_command`): a read-only view of the
+system and the Python environment, no network, an unprivileged user, gone with
+the grader. Each process forked from it then enters its own sandbox above
+(`enter`), which is what keeps kernels apart from each other and from the
+grader. Where bwrap is missing, the fork server runs unwrapped and the second
+wall alone holds (the grade report says which: MODES).
+
 `check()` tries all of this once in a throw-away child and says what failed.
 """
 
@@ -35,6 +44,7 @@ import os
 import platform
 import pwd
 import resource
+import shutil
 import signal
 import stat
 import sys
@@ -62,7 +72,11 @@ _SYSCALLS = {  # (pivot_root, capset) by machine
 HOME = "/home/student"
 RUNTIME = "/run/kernel"
 USER_ID = 1000  # the user inside the sandbox
-MODE = "namespaces"  # how kernels are isolated, as the grade report says
+MODES = {
+    "bubblewrap": "in bubblewrap, each kernel in its own namespaces",
+    "namespaces": "each kernel in its own namespaces (bubblewrap not found)",
+    "none": "NONE (--no-sandbox): a submission could read and change the course",
+}
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -408,6 +422,40 @@ def environment_paths():
         if entry and os.path.basename(entry) in ("site-packages", "dist-packages"):
             paths.add(entry)
     return tuple(sorted(p for p in paths if p and os.path.exists(p)))
+
+
+def outer_command(argv, readonly, env=None):
+    """`argv` run inside bubblewrap with the same view of the system as the
+    sandboxes (read-only) and only the environment `env`, or None when bwrap
+    is not installed."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return None
+    args = [bwrap, "--unshare-user", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--clearenv"]  # fmt: skip
+    for top in _TOP_LINKS:
+        if os.path.islink(f"/{top}"):
+            args += ["--symlink", os.readlink(f"/{top}"), f"/{top}"]
+    for path in _visible_paths(Sandbox(readonly=tuple(readonly))):
+        args += ["--ro-bind", path, path]
+    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    env = {
+        "HOME": "/tmp",
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin"]),
+        **(env or {}),
+    }
+    for name, value in env.items():
+        args += ["--setenv", name, value]
+    return args + ["--", *argv]
+
+
+def drop_privileges_if_root():
+    """For a root grader's sandbox launcher (a preexec_fn): become `nobody`."""
+    if os.getuid() == 0:
+        uid, gid = _unprivileged_user()
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
 
 
 def _unprivileged_user():

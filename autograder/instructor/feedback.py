@@ -93,8 +93,11 @@ STDERR_MESSAGE = (
 )
 
 
+MAX_MESSAGE = 10_000  # characters of a message shown: a student writes part of it
+
+
 def error_message(outputs, explain_stderr=True):
-    """What went wrong in a cell, from its outputs, or None.
+    """What went wrong in a cell, from its outputs, or None (at most MAX_MESSAGE characters).
 
     `ename: evalue` of the first error output; never the traceback frames,
     which quote the cell's source (for a test cell: hidden tests). Without an
@@ -108,8 +111,10 @@ def error_message(outputs, explain_stderr=True):
             stderr = True
         if out.get("output_type") != "error":
             continue
-        ename = strip_ansi(str(out.get("ename") or "")).strip()
+        ename = strip_ansi(str(out.get("ename") or "")).strip()[:200]
         evalue = strip_ansi(str(out.get("evalue") or "")).rstrip()
+        if len(evalue) > MAX_MESSAGE:
+            evalue = evalue[:MAX_MESSAGE] + " ... (cut)"
         if ename:
             if evalue.strip():
                 return f"{ename}: {evalue}"

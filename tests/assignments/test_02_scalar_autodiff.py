@@ -131,7 +131,7 @@ MISTAKES = [
     ),
     Mistake(
         "iterative topological order without a visited set (walks every path)",
-        ("read node.parents more than", "every path", "visited"),
+        ("did not finish within", "every path", "visited"),
         3,
     ),
     Mistake(
