@@ -26,7 +26,6 @@ from .checking.checks import (
 )
 from .checking.graphs import nest, walk
 from .checking.jacobian_checks import assert_jacobian, check_jacobian
-from .checking.verdicts import GradingError, Verdict
 from .checking.jvp_checks import assert_jvp, check_jvp
 from .checking.numerical import directional_derivative, numerical_jacobian
 from .checking.reference import Reference
@@ -37,6 +36,7 @@ from .checking.student import (
     replaced,
     type_name,
 )
+from .checking.verdicts import GradingError, Verdict
 
 __version__ = "0.1.0"
 

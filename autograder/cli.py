@@ -183,9 +183,10 @@ def cmd_demo(args, root):
         raise CourseError(f"no demo/ in {root}: the demo runs in the project's own checkout")
     sys.path.insert(0, str(root))  # the demo class lives in the checkout, not in the package
     from demo.synthesize import synthesize_class
+
+    from .grading.grader import Grader, find_submissions
     from .instructor.export import export_grades
     from .instructor.feedback import generate_feedback
-    from .grading.grader import Grader, find_submissions
 
     code = 0
     if not args.skip_release:

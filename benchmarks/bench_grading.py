@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.instructor.course import assignments  # noqa: E402
-from demo.synthesize import synthesize_class  # noqa: E402
 from autograder.instructor.release import generate  # noqa: E402
 from autograder.instructor.status import read_status  # noqa: E402
+from demo.synthesize import synthesize_class  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DELIBERATE = {

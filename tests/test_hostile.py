@@ -27,11 +27,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from hostile_catalog import ATTACKS, FIRST_ANSWER, INSERT_AFTER, PRELUDE
 from nbconvert.exporters import HTMLExporter
 
 from autograder.instructor.course import nbgrader_api, run
-
-from hostile_catalog import ATTACKS, FIRST_ANSWER, INSERT_AFTER, PRELUDE
 
 ROOT = Path(__file__).resolve().parent.parent
 AIDS = ("03_jacobians_vjps", "05_tensor_engine")
@@ -96,10 +95,14 @@ def hostile_notebook(release, attack, port, abstract):
         (cell,) = [c for c in nb.cells if _gid(c) == FIRST_ANSWER[attack.assignment]]
         prelude = PRELUDE.replace("{port}", str(port)).replace("{abstract}", abstract)
         body = attack.code.strip().replace("{port}", str(port)).replace("{abstract}", abstract)
-        cell.source = prelude + "\n\n" + cell.source.replace(
-            "raise NotImplementedError()",
-            _indent(body, 4).lstrip() + "\n    raise NotImplementedError()",
-            1,
+        cell.source = (
+            prelude
+            + "\n\n"
+            + cell.source.replace(
+                "raise NotImplementedError()",
+                _indent(body, 4).lstrip() + "\n    raise NotImplementedError()",
+                1,
+            )
         )
     if attack.markdown:
         nb.cells.append(nbformat.v4.new_markdown_cell(attack.markdown))
@@ -276,7 +279,10 @@ def test_attack_scores_what_the_stub_scores(graded, attack):
     scores = graded["scores"]
     stub = scores[("honest_stub", attack.assignment)]
     got = scores.get((attack.name, attack.assignment))
-    assert got == stub, (graded["output"], _status(graded["course"], attack.name, attack.assignment))
+    assert got == stub, (
+        graded["output"],
+        _status(graded["course"], attack.name, attack.assignment),
+    )
     mode = "bubblewrap" if shutil.which("bwrap") else "namespaces"
     assert _status(graded["course"], attack.name, attack.assignment)["sandbox"] == mode
 
@@ -288,7 +294,9 @@ def test_attack_leaks_nothing(graded, attack):
     for page in (course / "feedback" / attack.name).rglob("*.html"):
         shown += page.read_text()
     for what, canary in CANARIES.items():
-        assert canary not in shown, f"{attack.name} got the {what} canary into its outputs or feedback"
+        assert canary not in shown, (
+            f"{attack.name} got the {what} canary into its outputs or feedback"
+        )
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
@@ -300,7 +308,12 @@ def test_kernel_output_is_plain(graded, attack):
     nb = nbformat.read(str(notebook), as_version=4)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            assert set(out.get("data", {})) <= {"text/plain", "image/png", "image/jpeg", "image/gif"}
+            assert set(out.get("data", {})) <= {
+                "text/plain",
+                "image/png",
+                "image/jpeg",
+                "image/gif",
+            }
             assert out.get("metadata", {}) == {} or out["output_type"] not in ("display_data",)
 
 
@@ -357,7 +370,7 @@ def test_no_process_left_behind(graded):
 def test_no_file_left_behind(graded):
     marks = []
     for top in ("/tmp", "/var/tmp", "/dev/shm"):
-        for dirpath, dirnames, filenames in os.walk(top):
+        for _dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = [d for d in dirnames if not d.startswith("pytest-of-")]
             marks += [f for f in filenames if "HOSTILE-MARK" in f or f == "pwned"]
     assert marks == []

@@ -12,8 +12,8 @@ import numpy as np
 
 from .calling import DEFAULT_TIME_LIMIT, call_student
 from .cases import Case, sample_cotangent
-from .verdicts import GradingError, Verdict, default_names, judge_gradients
 from .reference import Reference
+from .verdicts import GradingError, Verdict, default_names, judge_gradients
 
 
 def _fn_name(fn):

@@ -10,8 +10,8 @@ import numpy as np
 from .calling import call_student
 from .cases import Case
 from .diagnostics import fmt_shape, nonfinite_hint
-from .verdicts import GradingError, Verdict, item_type_problem, raised_message
 from .numerical import numerical_jacobian
+from .verdicts import GradingError, Verdict, item_type_problem, raised_message
 
 JACOBIAN_RTOL = 1e-7
 

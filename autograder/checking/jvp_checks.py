@@ -9,9 +9,9 @@ import numpy as np
 from .calling import call_student
 from .cases import Case
 from .diagnostics import fmt_shape, nonfinite_hint
-from .verdicts import GradingError, Verdict, default_names, item_type_problem, raised_message
 from .numerical import EPS, directional_derivative
 from .reference import NOISE_FACTOR, RTOL
+from .verdicts import GradingError, Verdict, default_names, item_type_problem, raised_message
 
 
 def _partial_jvps(f, inputs, tangents):

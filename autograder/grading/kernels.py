@@ -108,4 +108,3 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def cleanup_ipc_files(self):
         pass  # they live in the sandbox's own tmpfs, gone with it
-

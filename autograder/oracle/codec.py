@@ -18,6 +18,7 @@ tag, type, dtype, shape and size first, so a hostile sender can make it fail
 but not run anything.
 """
 
+import keyword
 import math
 from fractions import Fraction
 
@@ -29,7 +30,9 @@ MAX_DEPTH = 48
 MAX_ITEMS = 2_000_000
 MAX_STRING = 16 * 2**20
 _ALLOWED = ("?", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16")
-DTYPES = {np.dtype(code).newbyteorder("<").str: np.dtype(code).newbyteorder("<") for code in _ALLOWED}
+DTYPES = {
+    np.dtype(code).newbyteorder("<").str: np.dtype(code).newbyteorder("<") for code in _ALLOWED
+}
 DTYPES.update({np.dtype(code).str: np.dtype(code) for code in ("?", "i1", "u1")})
 
 
@@ -75,7 +78,13 @@ class Encoder:
         if wire is None:
             return None
         data = np.ascontiguousarray(arr, dtype=wire)
-        return ["a", self._buffer(data.tobytes()), wire.str, list(arr.shape), bool(arr.flags.writeable)]
+        return [
+            "a",
+            self._buffer(data.tobytes()),
+            wire.str,
+            list(arr.shape),
+            bool(arr.flags.writeable),
+        ]
 
     def _enc(self, v, depth):
         self.items += 1
@@ -166,6 +175,11 @@ def _is_name(text, limit=200):
     return isinstance(text, str) and 0 < len(text) <= limit and text.isidentifier()
 
 
+def _is_field(text):
+    """A namedtuple field name (the rules of collections.namedtuple)."""
+    return _is_name(text) and not text.startswith("_") and not keyword.iskeyword(text)
+
+
 class Decoder:
     """Builds values from (tree, buffers); `resolve(tree)` turns the k/j/r tags
     into objects (or raises ProtocolError)."""
@@ -250,7 +264,7 @@ class Decoder:
             return bytes(self._take(t[1]))
         if tag == "nt" and n == 4 and _is_name(t[1]) and type(t[2]) is list:
             fields = tuple(t[2])
-            if not all(_is_name(f) for f in fields) or type(t[3]) is not list:
+            if not all(_is_field(f) for f in fields) or type(t[3]) is not list:
                 _fail("bad namedtuple")
             if len(fields) != len(t[3]) or len(fields) > 256:
                 _fail("namedtuple fields and items differ")

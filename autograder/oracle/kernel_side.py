@@ -212,4 +212,3 @@ def serve():
             namespace = sys.modules["__main__"].__dict__
         _oracle = Oracle(Channel.from_fd(int(fd)), namespace)
     _oracle.serve()
-
