@@ -30,6 +30,7 @@ from .checking.jvp_checks import assert_jvp, check_jvp
 from .checking.numerical import directional_derivative, numerical_jacobian
 from .checking.reference import Reference
 from .checking.student import (
+    bind,
     call_limited,
     in_student_kernel,
     recursion_limit,
@@ -56,6 +57,7 @@ __all__ = [
     "assert_vjp",
     "assert_vjp_cases",
     "binary_cases",
+    "bind",
     "call_student",
     "check_grad",
     "check_jacobian",

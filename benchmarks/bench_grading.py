@@ -28,6 +28,11 @@ Prints seconds per notebook for both and the ratio. With --ordinary-only the
 broken and hostile notebooks are left out: they cost stock nbgrader minutes
 (its only time limit is the 60 s per cell of nbgrader_config.py), so the
 ratio without them is the fair measure of the pipeline itself.
+
+Then the price of the trust: the same class graded again with `grade
+--no-sandbox` (the sandbox's cost per notebook is the difference), and the
+judge <-> kernel exchanges per notebook times the measured cost of one
+exchange (the oracle protocol's cost per notebook).
 """
 
 import argparse
@@ -74,6 +79,45 @@ def run(command, cwd):
     # Not check=True: stock exits 1 when any submission failed, after grading the rest.
     subprocess.run(command, cwd=cwd, env=env, capture_output=True)
     return time.perf_counter() - start
+
+
+def exchange_seconds(n=3000):
+    """Seconds of one judge <-> kernel request (an attribute read), kernel in a forked process."""
+    import socket
+
+    from autograder.oracle.channel import Channel
+    from autograder.oracle.kernel_side import Oracle
+    from autograder.oracle.proxies import Connection
+
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        namespace = {}
+        exec("class Node:\n    value = 1.0\nnode = Node()", namespace)
+        try:
+            Oracle(Channel(theirs), namespace).serve()
+        finally:
+            os._exit(0)
+    theirs.close()
+    conn = Connection(Channel(ours))
+    conn.begin_cell(60)
+    node = conn.getglobal("node")
+    start = time.perf_counter()
+    for _ in range(n):
+        node.value  # noqa: B018 (the request is the point)
+    seconds = (time.perf_counter() - start) / n
+    conn.end_cell()
+    os.waitpid(pid, 0)
+    return seconds
+
+
+def mean_exchanges(course):
+    statuses = [
+        read_status(course, p.parent.name, p.name) for p in (course / "autograded").glob("*/*")
+    ]
+    values = [s.exchanges for s in statuses if s is not None]
+    return sum(values) / max(len(values), 1)
 
 
 def cell_scores(db):
@@ -144,9 +188,19 @@ def main():
             f"{len({r.student for r in records})} students; {os.cpu_count()} cores",
             flush=True,
         )
+        bare_course = Path(tmp) / "bare"
+        shutil.copytree(ours_course, bare_course)
         grade = [sys.executable, "-m", "autograder", "grade", "--quiet"]
         t_ours = run([*grade, f"--workers={args.workers}"], ours_course)
         print(f"ours  ({args.workers} workers): {t_ours:7.1f} s  {t_ours / n:.2f} s/notebook")
+        t_bare = run([*grade, f"--workers={args.workers}", "--no-sandbox"], bare_course)
+        exchanges, per_exchange = mean_exchanges(ours_course), exchange_seconds()
+        print(
+            f"  the sandbox: {(t_ours - t_bare) / n:+.2f} s/notebook (ours without it: "
+            f"{t_bare / n:.2f} s/notebook)\n"
+            f"  the oracle protocol: {exchanges:.0f} judge <-> kernel exchanges per notebook "
+            f"x {per_exchange * 1e6:.0f} us = {exchanges * per_exchange:.2f} s/notebook"
+        )
         stock_db = stock_course / "stock-gradebook" / "gradebook.db"
         stock_db.parent.mkdir()
         shutil.move(stock_course / "gradebook.db", stock_db)

@@ -48,6 +48,11 @@ def mutate(a):
     a[0] = 99.0
 def returns(value):
     return value
+def loops(*args):
+    while True:
+        pass
+def calls_back_slowly(f):
+    return f()
 """
 
 
@@ -194,3 +199,25 @@ def test_encoder_sends_handles_for_other_objects():
     encoder = Encoder(lambda obj: seen.append(obj) or ["k", len(seen), type(obj).__name__])
     tree, buffers = encoder.encode((np.ones(2), object(), [1, 2]))
     assert tree[0] == "t" and tree[1][1][0] == "k" and len(buffers) == 1
+
+
+def test_time_limits_reach_the_kernel_through_the_tests_code(kernel):
+    """call_student on a test's own function that calls the student's code: the
+    limit goes with the requests, the kernel stops the loop, the connection lives."""
+    import time
+
+    from autograder.checking.calling import call_student
+    from autograder.oracle import proxies
+
+    loops = kernel.getglobal("loops")
+    proxies.set_current(kernel)
+    try:
+        start = time.monotonic()
+        outcome = call_student(lambda x: loops(x), np.ones(2), time_limit_s=0.5)
+        assert outcome.error_type == "Timeout" and time.monotonic() - start < 5
+        slow = kernel.getglobal("calls_back_slowly")
+        outcome = call_student(lambda: slow(lambda: time.sleep(0.8) or 1.0), time_limit_s=0.3)
+        assert outcome.error_type == "Timeout"
+    finally:
+        proxies.set_current(None)
+    assert kernel.getglobal("returns")(7) == 7  # still in step after both time-outs

@@ -8,6 +8,7 @@ plain copies (an `Outcome`), which can be pickled and judged elsewhere.
 import signal
 import sysconfig
 import threading
+import time
 import traceback
 import warnings
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..oracle.proxies import Remote, remote_connection
 from ..oracle.proxies import current as current_connection
-from ..oracle.rpc import RemoteError
+from ..oracle.rpc import CallTimeout, RemoteError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _STDLIB_DIR = sysconfig.get_paths()["stdlib"]
@@ -96,25 +97,25 @@ def _student_frames(exc):
     return "".join(traceback.format_list(own[-3:]))
 
 
-class CallTimeout(Exception):
-    """The student's function ran longer than its time limit."""
-
-
 @contextmanager
 def time_limit(seconds):
     """Raise CallTimeout in this thread after `seconds` (main thread, Unix only).
 
-    Elsewhere it does nothing, and nbgrader's per-cell timeout still applies.
-    In the judge it does nothing either: an alarm there could cut a request
-    to the kernel in half, and the kernel applies the limits of its own calls.
+    Limits nest: an outer limit that ends sooner stays in force. Off the main
+    thread it does nothing, and nbgrader's per-cell timeout still applies. In
+    the judge no alarm is set (it could cut a request to the kernel in half):
+    the limit goes with every request made meanwhile, and the kernel applies
+    it to the student's code.
     """
-    usable = (
-        seconds
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-        and current_connection() is None
-    )
-    if not usable:
+    if not seconds:
+        yield
+        return
+    connection = current_connection()
+    if connection is not None:
+        with connection.time_limit(seconds):
+            yield
+        return
+    if not (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
         yield
         return
 
@@ -125,12 +126,16 @@ def time_limit(seconds):
         )
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
 
 
 DEFAULT_TIME_LIMIT = 10.0
@@ -171,14 +176,19 @@ def call_student(fn, *args, time_limit_s=DEFAULT_TIME_LIMIT, **kwargs):
 def _call_remote(fn, args, kwargs, time_limit_s):
     try:
         value, _ = remote_connection(fn).call(fn, args, kwargs, limit=time_limit_s, quiet=True)
+    except CallTimeout as exc:
+        return Outcome(
+            error=str(exc),
+            error_type="Timeout",
+            student_traceback=getattr(exc, "remote_traceback", ""),
+        )
     except RemoteError as exc:
         if isinstance(exc, MemoryError):
             raise
         message = str(exc)
-        kind = "Timeout" if exc.remote_type == "CallTimeout" else exc.remote_type
         return Outcome(
             error=message,
-            error_type=kind,
+            error_type=exc.remote_type,
             student_traceback=exc.remote_traceback,
             mutated=isinstance(exc, ValueError) and "read-only" in message,
         )

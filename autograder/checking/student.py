@@ -9,16 +9,17 @@ sandboxed kernel; the student never needs to know the difference.
     with recursion_limit(1000) as limit: ...      (then limit.changed)
     with replaced("topological_order", reference_order): ...   (or replaced({name: value, ...}))
     x = in_student_kernel(np.array(...))          (changes the student's code makes are seen)
+    loss_fn = bind(mean_nll, w, Phi, s)           (a closure that runs where mean_nll lives)
     type_name(obj)
 """
 
+import functools
 import sys
 from contextlib import ExitStack, contextmanager, nullcontext
 
 from ..oracle import proxies
 from ..oracle.proxies import Remote, remote_connection
-from ..oracle.rpc import RemoteError
-from .calling import CallTimeout, time_limit
+from .calling import time_limit
 
 
 def call_limited(fn, *args, time_limit_s=None, **kwargs):
@@ -27,12 +28,7 @@ def call_limited(fn, *args, time_limit_s=None, **kwargs):
     Returns what fn returned and raises what it raised.
     """
     if isinstance(fn, Remote):
-        try:
-            return remote_connection(fn).call(fn, args, kwargs, limit=time_limit_s)[0]
-        except RemoteError as exc:
-            if exc.remote_type == "CallTimeout":
-                raise CallTimeout(str(exc)) from None
-            raise
+        return remote_connection(fn).call(fn, args, kwargs, limit=time_limit_s)[0]
     with time_limit(time_limit_s) if time_limit_s else nullcontext():
         return fn(*args, **kwargs)
 
@@ -115,6 +111,15 @@ def in_student_kernel(value):
     can be seen: np.array(x) reads it as it is now."""
     connection = proxies.current()
     return connection.value("keep", value) if connection else value
+
+
+def bind(fn, *args, **kwargs):
+    """functools.partial(fn, *args, **kwargs), made where `fn` lives: when
+    grading and `fn` is the kernel's, the student's code can call the result
+    without a round trip to the judge (e.g. a loss function for `train`)."""
+    if isinstance(fn, Remote):
+        return remote_connection(fn).call(functools.partial, (fn, *args), kwargs)[0]
+    return functools.partial(fn, *args, **kwargs)
 
 
 def type_name(obj):

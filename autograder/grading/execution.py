@@ -40,6 +40,7 @@ class Judge:
     def __init__(self, box, timeout):
         self.pid, control, self.oracle_for_kernel, self.oracle_spare = start_judge(box, timeout)
         self.control = Channel(control)
+        self.exchanges = 0  # requests between judge and kernel so far
 
     async def run(self, source, name, seconds):
         self.control.send({"op": "run", "source": source, "name": name, "seconds": seconds})
@@ -50,6 +51,7 @@ class Judge:
             header, _ = self.control.recv(timeout=timeout)
         except Exception as exc:
             raise JudgeFailed(f"the judge stopped ({type(exc).__name__}: {exc})") from None
+        self.exchanges = header.get("exchanges", self.exchanges)
         return header.get("outputs", []), bool(header.get("failed"))
 
     def cut_off(self):
@@ -163,6 +165,7 @@ class Run:
     seconds: float
     failure: str | None = None
     notes: tuple = ()
+    exchanges: int = 0  # requests between the judge and the kernel
 
 
 def _cell_name(nb, index):
@@ -235,7 +238,7 @@ async def execute(nb, config, limits, judged, kernel_box, judge_box, files):
         )
     if client.truncated:
         notes.append(f"output beyond {client.max_output_bytes:,} bytes was dropped")
-    return Run(nb, time.perf_counter() - start, failure, tuple(notes))
+    return Run(nb, time.perf_counter() - start, failure, tuple(notes), judge.exchanges)
 
 
 async def _stop(km):

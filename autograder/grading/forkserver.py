@@ -26,7 +26,13 @@ import subprocess
 import sys
 import threading
 
-PRELOAD = ("ipykernel.kernelapp", "numpy", "autograder", "autograder.judge.runner")
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "numpy",
+    "autograder",
+    "autograder.judge.runner",
+    "autograder.oracle.kernel_side",
+)
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 MAX_FDS = 4
 

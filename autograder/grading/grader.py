@@ -123,6 +123,7 @@ class Grader:
             self.limits.memory_mib, self.limits.time_budget, isolate=self.limits.sandbox
         )
         self.mode = "none"  # set when the fork server starts (see grade)
+        self._judged_cache = {}
         self._environment = self._fingerprint_environment()
         speed_up_nbgrader()
 
@@ -155,6 +156,14 @@ class Grader:
     def _expected_cells(self, assignment, notebook):
         with Gradebook(self.db_url) as gb:
             return [cell.name for cell in gb.find_notebook(notebook, assignment).source_cells]
+
+    def _judged(self, assignment, notebook):
+        """The judge's cells of a notebook (read once per grading run)."""
+        key = (assignment, notebook)
+        if key not in self._judged_cache:
+            with Gradebook(self.db_url) as gb:
+                self._judged_cache[key] = judged_cells(gb, self.root, assignment, notebook)
+        return self._judged_cache[key]
 
     def _open_submission(self, sub):
         """Student and submission rows, with nbgrader's timestamp rules."""
@@ -275,13 +284,13 @@ class Grader:
             files, too_big = _kernel_files(dest)
             problem = problem or too_big
             if problem is None:
-                with Gradebook(self.db_url) as gb:
-                    judged = judged_cells(gb, self.root, sub.assignment, notebook)
+                judged = self._judged(sub.assignment, notebook)
                 run = await execute(
                     nb, self.config, self.limits, judged, self.kernel_box, self.judge_box, files
                 )
                 sanitize_outputs(run.nb)
                 status.notes.extend(run.notes)
+                status.exchanges += run.exchanges
                 problem = run.failure and f"{notebook}.ipynb: {run.failure}"
                 if problem is None:
                     nb, stderr_cells = self._save(run.nb, sub, notebook)

@@ -10,7 +10,8 @@ record at `autograded/<student>/<assignment>/autograder.json`:
     seconds    wall-clock time spent grading it
     notes      things the instructor may want to know (ignored stderr, ...)
     fingerprint  hash of the inputs; an unchanged submission is not regraded
-    sandbox    how its kernel was isolated: "namespaces", or "none" (--no-sandbox)
+    sandbox    how its kernel was isolated: "bubblewrap", "namespaces" or "none" (--no-sandbox)
+    exchanges  requests between the judge and the kernel (the oracle protocol's work)
 
 An ungradable submission scores 0 in the gradebook with every cell flagged
 `needs_manual_grade`, so nbgrader's formgrader lists it too.
@@ -37,6 +38,7 @@ class Status:
     notes: list = field(default_factory=list)
     fingerprint: str = ""
     sandbox: str = ""
+    exchanges: int = 0
 
     @property
     def graded(self):

@@ -3,7 +3,7 @@
 Control protocol with the grader (over a `Channel`, both sides trusted):
 
     -> {"op": "run", "source": ..., "name": grade_id, "seconds": timeout}
-    <- {"op": "done", "outputs": [nbformat outputs], "failed": bool}
+    <- {"op": "done", "outputs": [nbformat outputs], "failed": bool, "exchanges": n}
     -> {"op": "stop"}
 
 Test code is executed in a `Namespace`: names the judge's own cells defined
@@ -143,4 +143,5 @@ def main(control_fd, oracle_fd, timeout=None):
         outputs, failed = run_cell(
             namespace, connection, header["source"], header["name"], header.get("seconds")
         )
-        control.send({"op": "done", "outputs": outputs, "failed": failed})
+        exchanges = connection.next_id - 1 + connection.served  # requests and callbacks so far
+        control.send({"op": "done", "outputs": outputs, "failed": failed, "exchanges": exchanges})

@@ -11,10 +11,12 @@ import importlib
 import itertools
 import operator
 import os
+import signal
 import sys
 import sysconfig
+import threading
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from .rpc import Endpoint, describe_exception, format_frames
 FD_VARIABLE = "AUTOGRADER_ORACLE_FD"
 MAX_ITER = 1_000_000
 MAX_TEXT = 100_000
-_PUBLIC_MODULES = ("numpy", "math", "cmath", "builtins", "operator")
+_PUBLIC_MODULES = ("numpy", "math", "cmath", "builtins", "operator", "functools")
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE = os.path.dirname(_HERE)
 _STDLIB = sysconfig.get_paths()["stdlib"]
@@ -73,6 +75,22 @@ def _hidden_frame(filename):
     )
 
 
+@contextmanager
+def _alarm_deferred():
+    """Within the block, a SIGALRM (a time limit running out) waits for its end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    rang = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: rang.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        if rang and callable(previous):
+            previous(signal.SIGALRM, rang[0])
+
+
 class JudgeFunction:
     """A function of the judge's, callable from the student's code."""
 
@@ -80,7 +98,8 @@ class JudgeFunction:
         self._oracle, self._fid = oracle, fid
 
     def __call__(self, *args, **kwargs):
-        _, value = self._oracle.request({"op": "cb"}, (self, args, kwargs))
+        with _alarm_deferred():  # a time limit must not cut the exchange with the judge in half
+            _, value = self._oracle.request({"op": "cb"}, (self, args, kwargs))
         return value
 
     def __repr__(self):
@@ -131,7 +150,13 @@ class Oracle(Endpoint):
     # --- requests from the judge ---------------------------------------------
 
     def serve_request(self, header, value, meta):
+        from ..checking.calling import time_limit
+
         self.release(header.get("rel"))
+        with time_limit(header.get("limit")):
+            return self._answer(header, value)
+
+    def _answer(self, header, value):
         op = header.get("op")
         if op == "global":
             try:
@@ -156,7 +181,7 @@ class Oracle(Endpoint):
             return APPLY[name](*args)
         if op == "call":
             fn, args, kwargs = value
-            return self.call(fn, args, kwargs, header.get("limit"), header.get("quiet"))
+            return self.call(fn, args, kwargs, header.get("quiet"))
         if op == "keep":
             return ByReference(value)
         if op == "walk":
@@ -175,15 +200,12 @@ class Oracle(Endpoint):
             return previous
         raise ProtocolError(f"unknown request {op!r}")
 
-    def call(self, fn, args, kwargs, limit, quiet):
-        from ..checking.calling import time_limit
-
+    def call(self, fn, args, kwargs, quiet):
         with warnings.catch_warnings() if quiet else nullcontext():
             if quiet:
                 warnings.simplefilter("ignore")
             with np.errstate(all="ignore") if quiet else nullcontext():
-                with time_limit(limit) if limit else nullcontext():
-                    return fn(*args, **kwargs)
+                return fn(*args, **kwargs)
 
     def serve(self):
         """Answer requests until the judge ends the cell."""

@@ -12,15 +12,16 @@ name and run in the kernel itself.
 import importlib
 import time
 import weakref
+from contextlib import contextmanager
 
 import numpy as np
 
 from .channel import ChannelClosed, ProtocolError
 from .codec import EncodeError
-from .rpc import Endpoint
+from .rpc import CallTimeout, Endpoint
 
 GRACE = 5.0  # seconds a kernel gets beyond a call's own time limit to answer
-_PUBLIC_MODULES = ("numpy", "math", "cmath", "operator", "builtins")
+_PUBLIC_MODULES = ("numpy", "math", "cmath", "operator", "builtins", "functools")
 # Special names that are never looked up in the kernel (libraries probe for them).
 _REMOTE_DUNDERS = {"__name__", "__qualname__", "__doc__", "__module__", "__dict__", "__wrapped__"}
 
@@ -73,6 +74,7 @@ class Connection(Endpoint):
         self.next_export = 1
         self.cache = {}
         self.broken = None
+        self.limits = []  # deadlines of the time limits in force (see time_limit)
 
     # --- values ---------------------------------------------------------------
 
@@ -130,10 +132,28 @@ class Connection(Endpoint):
             return self.default_timeout
         return max(min(self.deadlines) - time.monotonic(), 0.001)
 
-    def send(self, op, value=None, **fields):
+    @contextmanager
+    def time_limit(self, seconds):
+        """Within the block, every request carries the time left, which the
+        kernel enforces on the student's code (CallTimeout when it runs out)."""
+        self.limits.append(time.monotonic() + seconds)
+        try:
+            yield
+        finally:
+            self.limits.pop()
+
+    def send(self, op, value=None, limit=None, **fields):
         if self.broken:
             raise KernelGone(self.broken)
+        if self.limits:
+            left = min(self.limits) - time.monotonic()
+            if left <= 0:
+                raise CallTimeout("it did not return within its time limit: an infinite loop?")
+            limit = min(limit or left, left)
         header = {"op": op, **fields}
+        if limit:
+            header["limit"] = limit
+            self.deadlines.append(time.monotonic() + limit + GRACE)
         if self.released:
             header["rel"], self.released = sorted(self.released), set()
         try:
@@ -144,6 +164,9 @@ class Connection(Endpoint):
             self.broken = "the student's kernel stopped answering (an endless loop?)"
         except ProtocolError as exc:
             self.broken = f"the student's kernel sent an invalid answer ({exc})"
+        finally:
+            if limit:
+                self.deadlines.pop()
         self.channel.close()
         raise KernelGone(self.broken)
 
@@ -172,15 +195,7 @@ class Connection(Endpoint):
 
     def call(self, fn, args, kwargs, limit=None, quiet=False):
         """(value, meta) of fn(*args, **kwargs) in the kernel, under the given limits."""
-        if limit:
-            self.deadlines.append(time.monotonic() + limit + GRACE)
-        try:
-            header, value = self.send(
-                "call", (fn, tuple(args), dict(kwargs)), limit=limit, quiet=quiet
-            )
-        finally:
-            if limit:
-                self.deadlines.pop()
+        header, value = self.send("call", (fn, tuple(args), dict(kwargs)), limit=limit, quiet=quiet)
         return value, header.get("meta") or {}
 
     # --- cells ----------------------------------------------------------------

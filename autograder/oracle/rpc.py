@@ -25,6 +25,10 @@ _NOT_RAISED_AS_IS = {"KeyboardInterrupt", "SystemExit", "GeneratorExit"}
 class RemoteError(Exception):
     """Base of exceptions raised on the other side of the channel."""
 
+
+class CallTimeout(Exception):
+    """The student's code ran longer than its time limit (raised on either side)."""
+
     remote_type = "Exception"
     remote_traceback = ""
 
@@ -63,6 +67,10 @@ def remote_exception(info):
     message, tb = info.get("msg", ""), info.get("tb", "")
     if not all(isinstance(x, str) for x in (name, base_name, message, tb)):
         raise ProtocolError("invalid error description")
+    if name == "CallTimeout" and base_name == "Exception":
+        exc = CallTimeout(message[:MAX_MESSAGE])
+        exc.remote_traceback = tb[:MAX_TRACEBACK]
+        return exc
     if not name.isidentifier() or len(name) > 100:
         name = "Exception"
     base = getattr(builtins, base_name, None)
@@ -93,6 +101,7 @@ class Endpoint:
         self.decoder = Decoder(self.resolve)
         self.next_id = 1
         self.depth = 0
+        self.served = 0  # requests of the peer answered
 
     # --- values -------------------------------------------------------------
 
@@ -133,6 +142,7 @@ class Endpoint:
             self.depth -= 1
 
     def _serve(self, header, buffers):
+        self.served += 1
         rid = header.get("id")
         if type(rid) is not int:
             raise ProtocolError("a request without an id")
