@@ -83,6 +83,10 @@ def validate(root, assignment_ids, check_release=True, judged=True):
     with tempfile.TemporaryDirectory(prefix="autograder-validate-") as tmp:
         with scratch_course(root, tmp) as course:
             api = nbgrader_api(course)
+            # stock autograde's kernels on IPC sockets (absolute paths) rather than TCP ports
+            (Path(tmp) / "ipc").mkdir()
+            api.config.KernelManager.transport = "ipc"
+            api.config.KernelManager.ip = str(Path(tmp) / "ipc" / "kernel")
             for aid in assignment_ids:
                 v = Validation(aid)
                 results.append(v)
