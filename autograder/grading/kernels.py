@@ -11,10 +11,13 @@ notebook's judge (`start_judge`).
 
 import os
 import socket
+import time
 import uuid
 from contextlib import contextmanager
+from queue import Empty
 
 import zmq
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Any, Integer
@@ -78,6 +81,47 @@ class ForkedProvisioner(LocalProvisioner):
         return km.get_connection_info()
 
 
+class ReadyClient(AsyncKernelClient):
+    """jupyter_client's client, ready as soon as the kernel answers kernel_info
+    and IOPub delivers: it does not wait for 0.2 s of IOPub silence first
+    (nbclient ignores stray messages of other requests anyway)."""
+
+    def _context_default(self):
+        context = super()._context_default()
+        # it connects before the kernel has bound its sockets: retry every
+        # 10 ms rather than ZeroMQ's default 100 ms
+        context.setsockopt(zmq.RECONNECT_IVL, 10)
+        return context
+
+    async def _async_wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (timeout or 60)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)  # IOPub is subscribed
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while True:  # drop what has already arrived, without waiting for more
+            try:
+                await self.iopub_channel.get_msg(timeout=0.005)
+            except Empty:
+                return
+
+    wait_for_ready = _async_wait_for_ready
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel in a sandbox, with IPC channels, forked from the warm server.
 
@@ -92,10 +136,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")
+        kwargs.setdefault("client_factory", ReadyClient)
         super().__init__(**kwargs)
-        # The client connects before the kernel has bound its sockets; retry
-        # every 10 ms rather than ZeroMQ's default 100 ms.
-        self.context.setsockopt(zmq.RECONNECT_IVL, 10)
+        self.context.setsockopt(zmq.RECONNECT_IVL, 10)  # as ReadyClient's
 
     def place(self, box, files, oracle_socket):
         """Where and how the kernel will run (before start_kernel)."""
