@@ -9,6 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
+from .grading.limits import default_workers
 from .grading.sandbox import MODES, SandboxError
 from .instructor.course import CourseError, assignments, find_root
 
@@ -276,8 +277,8 @@ def build_parser():
     p.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="kernels at a time (default: cores)",
+        default=default_workers(),
+        help="notebooks at a time (default: cores + 1)",
     )
     p.add_argument(
         "--time-limit", type=float, default=120, help="seconds per notebook (default 120)"
@@ -328,8 +329,8 @@ def build_parser():
     p.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="kernels at a time (default: cores)",
+        default=default_workers(),
+        help="notebooks at a time (default: cores + 1)",
     )
     p.add_argument("--time-limit", type=float, default=30, help="seconds per notebook")
     p.add_argument("--memory-mib", type=int, default=1024, help="memory per kernel in MiB")

@@ -47,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.grading.limits import default_workers  # noqa: E402
 from autograder.instructor.course import assignments  # noqa: E402
 from autograder.instructor.release import generate  # noqa: E402
 from autograder.instructor.status import read_status  # noqa: E402
@@ -173,7 +174,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*")
     parser.add_argument("--students", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--ordinary-only", action="store_true")
     args = parser.parse_args()
     ids = assignments(ROOT, args.assignments)

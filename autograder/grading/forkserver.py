@@ -26,9 +26,21 @@ import subprocess
 import sys
 import threading
 
+# Everything a kernel imports on its way to its first cell (ipykernel's debugger
+# alone pulls in debugpy, 0.1 s per kernel), and what the judge and oracle need.
 PRELOAD = (
     "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",
+    "IPython.core.history",
+    "IPython.extensions.storemagic",
+    "tornado.platform.asyncio",
+    "pdb",
+    "psutil",
+    "faulthandler",
     "numpy",
+    "numpy.random",
     "autograder",
     "autograder.judge.runner",
     "autograder.oracle.kernel_side",

@@ -61,6 +61,7 @@ from ..instructor.status import (
 from . import sandbox
 from .execution import execute
 from .kernels import grading_processes
+from .limits import Limits
 from .nbgrader_speed import speed_up_nbgrader
 from .roles import judged_cells
 from .sanitize import sanitize_outputs
@@ -77,14 +78,6 @@ class Submission:
 
     def __str__(self):
         return f"{self.student}/{self.assignment}"
-
-
-@dataclass
-class Limits:
-    workers: int = os.cpu_count() or 1
-    time_budget: float = 120.0  # seconds per notebook
-    memory_mib: int = 2048
-    sandbox: bool = True  # False only with --no-sandbox
 
 
 def find_submissions(root, assignments=None, students=None):

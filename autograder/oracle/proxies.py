@@ -51,7 +51,8 @@ def public_name(obj):
     module = getattr(obj, "__module__", None)
     if not isinstance(module, str) or not isinstance(name, str):
         return None
-    for candidate in (module, module.split(".")[0]):
+    # operator.neg lives in _operator, math's functions in math: try the public alias too
+    for candidate in (module, module.split(".")[0], module.lstrip("_")):
         if candidate.split(".")[0] in _PUBLIC_MODULES:
             try:
                 if getattr(importlib.import_module(candidate), name, None) is obj:
@@ -310,6 +311,11 @@ class Remote:
         return arr if dtype is None else arr.astype(dtype)
 
     def __instancecheck__(self, obj):
+        # Only the kernel's objects are instances of the kernel's classes. A value of
+        # the judge's own (a number, an array, a test's object) is answered here, as a
+        # copy of it sent to the kernel would be, without asking.
+        if not isinstance(obj, Remote):
+            return False
         return _conn(self).apply("isinstance", obj, self)
 
     def __subclasscheck__(self, cls):
