@@ -29,6 +29,8 @@ from .channel import ProtocolError
 MAX_DEPTH = 48
 MAX_ITEMS = 2_000_000
 MAX_STRING = 16 * 2**20
+# Modules whose functions cross by name (the "r" tag), imported again on the other side.
+PUBLIC_MODULES = ("numpy", "math", "cmath", "operator", "builtins", "functools")
 _ALLOWED = ("?", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16")
 DTYPES = {
     np.dtype(code).newbyteorder("<").str: np.dtype(code).newbyteorder("<") for code in _ALLOWED

@@ -21,13 +21,12 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from .channel import Channel, ProtocolError
-from .codec import ByReference
+from .codec import PUBLIC_MODULES, ByReference
 from .rpc import Endpoint, describe_exception, format_frames
 
 FD_VARIABLE = "AUTOGRADER_ORACLE_FD"
 MAX_ITER = 1_000_000
 MAX_TEXT = 100_000
-_PUBLIC_MODULES = ("numpy", "math", "cmath", "builtins", "operator", "functools")
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE = os.path.dirname(_HERE)
 _STDLIB = sysconfig.get_paths()["stdlib"]
@@ -134,7 +133,7 @@ class Oracle(Endpoint):
             return self.stubs.setdefault(tree[1], JudgeFunction(self, tree[1]))
         if tag == "r" and len(tree) == 2 and isinstance(tree[1], str):
             module, _, name = tree[1].rpartition(".")
-            if module.split(".")[0] in _PUBLIC_MODULES:
+            if module.split(".")[0] in PUBLIC_MODULES:
                 return getattr(importlib.import_module(module), name)
         raise ProtocolError(f"unknown reference {tree!r:.80}")
 

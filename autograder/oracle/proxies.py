@@ -17,11 +17,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from .channel import ChannelClosed, ProtocolError
-from .codec import EncodeError
+from .codec import PUBLIC_MODULES, EncodeError
 from .rpc import CallTimeout, Endpoint
 
 GRACE = 5.0  # seconds a kernel gets beyond a call's own time limit to answer
-_PUBLIC_MODULES = ("numpy", "math", "cmath", "operator", "builtins", "functools")
 # Special names that are never looked up in the kernel (libraries probe for them).
 _REMOTE_DUNDERS = {"__name__", "__qualname__", "__doc__", "__module__", "__dict__", "__wrapped__"}
 
@@ -53,7 +52,7 @@ def public_name(obj):
         return None
     # operator.neg lives in _operator, math's functions in math: try the public alias too
     for candidate in (module, module.split(".")[0], module.lstrip("_")):
-        if candidate.split(".")[0] in _PUBLIC_MODULES:
+        if candidate.split(".")[0] in PUBLIC_MODULES:
             try:
                 if getattr(importlib.import_module(candidate), name, None) is obj:
                     return f"{candidate}.{name}"

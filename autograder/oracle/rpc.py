@@ -25,11 +25,13 @@ _NOT_RAISED_AS_IS = {"KeyboardInterrupt", "SystemExit", "GeneratorExit"}
 class RemoteError(Exception):
     """Base of exceptions raised on the other side of the channel."""
 
+    remote_type = "Exception"
+    remote_traceback = ""
+
 
 class CallTimeout(Exception):
     """The student's code ran longer than its time limit (raised on either side)."""
 
-    remote_type = "Exception"
     remote_traceback = ""
 
 
