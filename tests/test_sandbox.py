@@ -4,6 +4,7 @@ what it can see and do (tests/test_hostile.py attacks it through `grade`)."""
 import json
 import os
 import sys
+import tempfile
 
 import pytest
 
@@ -40,14 +41,14 @@ except OSError as exc:
 """
 
 
-def enter_and_probe(box, course):
+def enter_and_probe(box, course, probe=PROBE):
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         try:
             sandbox.enter(box, keep_fds=[write])
-            code = PROBE.replace("COURSE", repr(str(course))).replace("VENV", repr(sys.prefix))
+            code = probe.replace("COURSE", repr(str(course))).replace("VENV", repr(sys.prefix))
             namespace = {}
             exec(code, namespace)
             os.write(write, json.dumps(namespace["report"]).encode())
@@ -101,6 +102,29 @@ def test_sandbox_limits_and_environment(report):
     assert report["memory"] == report["memory_mib_set"] * 2**20
     assert report["disk"] == "OSError"
     assert "GRADER_SECRET" not in report["env"] and "ONLY" in report["env"]
+
+
+def test_a_read_only_path_under_tmp_lies_on_top_of_the_private_tmp():
+    """An environment in a checkout under /tmp stays visible (and read-only) in the sandbox."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as checkout:
+        os.chmod(checkout, 0o755)  # as a clone's folder: others may enter it
+        env = os.path.join(checkout, "env")
+        os.mkdir(env)
+        with open(os.path.join(env, "module.py"), "w") as f:
+            f.write("x = 1")
+        kernel_box, _ = sandbox.boxes(memory_mib=_address_space_mib() + 1024, time_budget=30)
+        box = sandbox.Sandbox(**{**kernel_box, "readonly": (*kernel_box["readonly"], env)})
+        probe = (
+            f"report = {{'read': open({env + '/module.py'!r}).read()}}\n"
+            "open('/tmp/mine', 'w').close()\n"
+            "try:\n"
+            f"    open({env + '/evil.py'!r}, 'w').close()\n"
+            "    report['write'] = 'possible'\n"
+            "except OSError as exc:\n"
+            "    report['write'] = type(exc).__name__\n"
+        )
+        report = enter_and_probe(box, checkout, probe)
+    assert report == {"read": "x = 1", "write": "OSError"}, report
 
 
 def test_check_refuses_with_how_to_enable(monkeypatch):

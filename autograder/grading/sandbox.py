@@ -211,7 +211,7 @@ def _statvfs_flags(path):
     return flags
 
 
-def _bind(source_fd, source, target, readonly=True):
+def _bind(source_fd, target, readonly=True):
     st = os.stat(f"/proc/self/fd/{source_fd}")
     if stat.S_ISDIR(st.st_mode):
         os.makedirs(target, exist_ok=True)
@@ -221,7 +221,8 @@ def _bind(source_fd, source, target, readonly=True):
             open(target, "w").close()
     _mount(f"/proc/self/fd/{source_fd}", target, None, MS_BIND | MS_REC)
     if readonly:
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | _statvfs_flags(source)
+        # through the descriptor: the host path may be under the new root's mount point
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | _statvfs_flags(f"/proc/self/fd/{source_fd}")
         _mount(None, target, None, flags)
 
 
@@ -269,8 +270,13 @@ def _build_root(box, new_root):
     for top in _TOP_LINKS:
         if os.path.islink(f"/{top}"):
             os.symlink(os.readlink(f"/{top}"), f"{new_root}/{top}")
+    # the writable tmpfs first, then the read-only paths, so that an environment
+    # under /tmp (a checkout in /tmp) is bound on top of the sandbox's own /tmp
+    _tmpfs(f"{new_root}/tmp", box.disk_mib, "1777")
+    _tmpfs(f"{new_root}{HOME}", box.disk_mib, "0700")
+    _tmpfs(f"{new_root}{RUNTIME}", 1, "0700")
     for path, fd in sources.items():
-        _bind(fd, path, new_root + path)
+        _bind(fd, new_root + path)
     os.makedirs(f"{new_root}/etc", exist_ok=True)
     _write(f"{new_root}/etc/passwd", f"student:x:{USER_ID}:{USER_ID}::{HOME}:/bin/false\n")
     _write(f"{new_root}/etc/group", f"student:x:{USER_ID}:\n")
@@ -278,14 +284,11 @@ def _build_root(box, new_root):
     os.makedirs(f"{new_root}/dev", exist_ok=True)
     _mount("tmpfs", f"{new_root}/dev", "tmpfs", MS_NOSUID, "size=64k,mode=0755")
     for name, fd in devices.items():
-        _bind(fd, f"/dev/{name}", f"{new_root}/dev/{name}", readonly=False)
+        _bind(fd, f"{new_root}/dev/{name}", readonly=False)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
         os.symlink(target, f"{new_root}/dev/{name}")
     _tmpfs(f"{new_root}/dev/shm", box.disk_mib, "1777")
-    _tmpfs(f"{new_root}/tmp", box.disk_mib, "1777")
-    _tmpfs(f"{new_root}{HOME}", box.disk_mib, "0700")
-    _tmpfs(f"{new_root}{RUNTIME}", 1, "0700")
     os.makedirs(f"{new_root}/proc", exist_ok=True)
     _mount("proc", f"{new_root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     for fd in (*sources.values(), *devices.values()):
@@ -436,9 +439,10 @@ def outer_command(argv, readonly, env=None):
     for top in _TOP_LINKS:
         if os.path.islink(f"/{top}"):
             args += ["--symlink", os.readlink(f"/{top}"), f"/{top}"]
+    args += ["--tmpfs", "/tmp"]  # first: an environment under /tmp is bound on top
     for path in _visible_paths(Sandbox(readonly=tuple(readonly))):
         args += ["--ro-bind", path, path]
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    args += ["--dev", "/dev", "--proc", "/proc", "--chdir", "/tmp"]
     env = {
         "HOME": "/tmp",
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin"]),
