@@ -36,6 +36,8 @@ def _print_validation(results):
     print(f"{'assignment':<{width}}  solution  untouched  verdict")
     for v in results:
         sol = f"{v.solution_score:g}/{v.max_score:g}"
+        if v.manual_points:
+            sol += f" (+{v.manual_points:g} by hand)"
         stub = f"{v.untouched_score:g}/{v.max_score:g}"
         print(f"{v.assignment:<{width}}  {sol:>8}  {stub:>9}  {'ok' if v.ok else 'FAILED'}")
     problems = [p for v in results for p in v.problems]
@@ -149,7 +151,8 @@ def cmd_export(args, root):
 def _outcome(status):
     if status.status != "graded":
         return "ungradable" if status.status == "ungradable" else "missing"
-    if status.score == status.max_score:
+    # derivations waiting for a hand grade are not the autograder's to give
+    if status.score == status.max_score - status.awaiting_hand_grade:
         return "full marks"
     return "zero" if status.score == 0 else "partial"
 

@@ -203,6 +203,14 @@ def _is_test(cell):
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
+def _model_answer(cell):
+    """A solution cell as a correct student writes it: code without the solution markers; a
+    derivation (markdown, graded by hand) without its rubric."""
+    if cell.cell_type == "markdown":
+        return cell.source.split("**Rubric")[0].rstrip()
+    return _SOLUTION_MARKER.sub("", cell.source)
+
+
 class _Assignment:
     """What the synthesis needs to know about one assignment."""
 
@@ -218,10 +226,13 @@ class _Assignment:
         self.solutions = [_grade_id(c) for c in self.release.cells if _is_solution(c)]
         self.tests = [_grade_id(c) for c in self.release.cells if _is_test(c)]
         self.correct = {
-            _grade_id(c): _SOLUTION_MARKER.sub("", c.source)
+            _grade_id(c): _model_answer(c)
             for c in source.cells
             if _is_solution(c) and _grade_id(c) in self.solutions
         }
+        self.code_solutions = [
+            _grade_id(c) for c in self.release.cells if _is_solution(c) and c.cell_type == "code"
+        ]
         missing = [gid for gid in self.solutions if gid not in self.correct]
         if missing:
             raise CourseError(
@@ -534,7 +545,7 @@ def synthesize_class(root, dest, n_students=40, assignments=None, seed=0):
                 continue
             student = rng.choice(candidates)
             hostile_students.add(student)
-            target = target or a.solutions[0]
+            target = target or a.code_solutions[0]
             plan, attempt = _hostile_plan(a, kind, target, work[student, aid][0], rng)
             work[student, aid] = [plan, kind, target, attempt]
 

@@ -167,3 +167,31 @@ def test_assert_helpers_raise_grading_error_with_the_message():
     assert ag.assert_grad(lambda x: 2 * x, lambda x: np.sum(x * x), (np.ones(2),)) is None
     assert ag.assert_jvp(R.exp_jvp, np.exp, (np.ones(3),)) is None
     assert ag.assert_jacobian(R.central_jacobian, np.sin, np.ones(2)) is None
+
+
+def test_a_failed_check_shows_its_message_and_the_test_cell_line_not_package_internals():
+    """What IPython shows a student (GradingError._render_traceback_): the course message
+    first, then the failing line of the test cell; no frames of autograder, numpy or IPython."""
+    import linecache
+
+    cell = (
+        "x = np.array([0.0, 1.0])\n\nag.assert_vjp(bad_vjp, np.exp, (x,), g=np.array([2.0, 3.0]))\n"
+    )
+    name = "/tmp/ipykernel_1/123.py"  # how ipykernel names a cell's code
+    linecache.cache[name] = (len(cell), None, cell.splitlines(True), name)
+
+    def bad_vjp(g, x):
+        return (np.exp(x),)
+
+    try:
+        exec(compile(cell, name, "exec"), {"np": np, "ag": ag, "bad_vjp": bad_vjp})
+    except ag.GradingError as err:
+        err.__traceback__ = err.__traceback__.tb_next  # from the cell on, as IPython's exec sees it
+        lines = err._render_traceback_()
+    else:
+        raise AssertionError("the wrong VJP passed")
+    text = "\n".join(lines)
+    assert lines[0].startswith("\x1b[0;31mGradingError\x1b[0m: bad_vjp is wrong")
+    assert "ignores dldf" in text
+    assert "line 3: ag.assert_vjp(bad_vjp, np.exp, (x,), g=np.array([2.0, 3.0]))" in lines[-1]
+    assert "autograder" not in text.replace("ag.assert_vjp", "") and "site-packages" not in text

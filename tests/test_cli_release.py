@@ -52,3 +52,46 @@ def test_help_lists_the_commands():
     ).stdout
     for command in ("release", "validate", "demo"):
         assert command in out
+
+
+def _with_derivation(nb, answer):
+    """`nb` with a question cell and a hand-graded markdown answer cell (2 points)."""
+    question = nbformat.v4.new_markdown_cell("Derive the VJP of exp (2 points, graded by hand).")
+    question.metadata.nbgrader = {
+        "grade": False,
+        "solution": False,
+        "locked": True,
+        "task": False,
+        "grade_id": "derivation_exp_md",
+        "schema_version": 3,
+    }
+    cell = nbformat.v4.new_markdown_cell(answer)
+    cell.metadata.nbgrader = {
+        "grade": True,
+        "solution": True,
+        "locked": False,
+        "task": False,
+        "points": 2,
+        "grade_id": "derivation_exp",
+        "schema_version": 3,
+    }
+    nb.cells += [question, cell]
+    return nb
+
+
+def test_hand_graded_derivations_wait_for_a_grade_and_need_a_rubric(tmp_path, capsys):
+    model = "**Model answer.** $J = \\operatorname{diag}(e^x)$, so $dldx = dldf \\odot e^x$."
+    rubric = "\n\n**Rubric (2 points).**\n- 1 point: the Jacobian is diagonal\n- 1 point: result"
+    course = make_course(tmp_path, {"00_demo": _with_derivation(make_notebook(), model + rubric)})
+    assert main(["--root", str(course), "release"]) == 0
+    out = capsys.readouterr().out
+    # 3 points autograded, 2 by hand; the untouched answer scores 0 without a hand grade
+    assert "3/5 (+2 by hand)" in out and "0/5" in out
+    released = nbformat.read(str(course / "release/00_demo/00_demo.ipynb"), as_version=4)
+    text = "\n".join(c.source for c in released.cells)
+    assert "Rubric" not in text and "Model answer" not in text and "YOUR ANSWER HERE" in text
+
+    nb = _with_derivation(make_notebook(), model)
+    nbformat.write(nb, str(course / "source/00_demo/00_demo.ipynb"))
+    assert main(["--root", str(course), "release"]) == 1
+    assert "derivation_exp has no rubric" in capsys.readouterr().out

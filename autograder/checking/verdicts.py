@@ -4,6 +4,9 @@ Stages, first failure wins: the call raised -> wrong type -> wrong shape ->
 wrong values. Judging needs no student code, only copies of what it returned.
 """
 
+import linecache
+import os
+import traceback
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +22,36 @@ class Verdict:
 
 
 class GradingError(AssertionError):
-    """A failed check; its message is written for the student."""
+    """A failed check; its message is written for the student.
+
+    In a notebook, IPython shows `_render_traceback_()` instead of the usual
+    traceback: the message first, then the line of the test cell that failed,
+    without the frames of this package, IPython or numpy (noise to a student).
+    """
+
+    def _render_traceback_(self):
+        lines = [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+        where = _test_cell_line(self.__traceback__)
+        if where:
+            lines.append(f"\x1b[0;36m(in the test cell, line {where[0]}: {where[1]})\x1b[0m")
+        return lines
+
+
+_NOISE = tuple(
+    os.path.dirname(os.path.dirname(m.__file__)) + os.sep
+    for m in (np, traceback)  # numpy's folder, the standard library
+) + (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,)
+
+
+def _test_cell_line(tb):
+    """(line number, source line) of the outermost frame that is notebook code, or None."""
+    for frame in traceback.extract_tb(tb):
+        name = frame.filename
+        if name.startswith(_NOISE) or f"{os.sep}IPython{os.sep}" in name:
+            continue
+        text = (frame.line or linecache.getline(name, frame.lineno)).strip()
+        return frame.lineno, text
+    return None
 
 
 def default_names(n):

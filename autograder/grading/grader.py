@@ -248,9 +248,16 @@ class Grader:
             gb.db.commit()
 
     def _score(self, sub):
+        """(score, max score, points of the cells waiting for a hand grade)."""
         with Gradebook(self.db_url) as gb:
             submission = gb.find_submission(sub.assignment, sub.student)
-            return submission.score, submission.max_score
+            waiting = sum(
+                g.max_score
+                for nb in submission.notebooks
+                for g in nb.grades
+                if g.needs_manual_grade
+            )
+            return submission.score, submission.max_score, waiting
 
     # --- one submission ----------------------------------------------------
 
@@ -303,7 +310,7 @@ class Grader:
             self._mark(sub, [n for n, _ in failures], needs_manual_grade=True)
             status.status = UNGRADABLE
             status.reason = "; ".join(problem for _, problem in failures)
-        status.score, status.max_score = self._score(sub)
+        status.score, status.max_score, status.awaiting_hand_grade = self._score(sub)
         status.seconds = round(time.perf_counter() - start, 2)
         write_status(self.root, status)
         return status, True

@@ -5,6 +5,11 @@ For every assignment: `release/` equals what nbgrader generates from
 untouched release zero, both under stock `nbgrader autograde` (test cells in
 the student's kernel, as in JupyterLab) and under `grade` (test cells in the
 judge, kernels sandboxed), with the same score in every cell.
+
+Cells graded by hand (nbgrader "manually graded answer" cells: a derivation in
+markdown) cannot earn marks automatically: the model answer must be waiting for
+a hand grade, the untouched answer must score 0 without one, and the model answer
+in `source/` must carry its rubric (a line starting "**Rubric").
 """
 
 import shutil
@@ -25,6 +30,7 @@ class Validation:
     solution_score: float = 0.0
     untouched_score: float = 0.0
     max_score: float = 0.0
+    manual_points: float = 0.0  # of max_score, graded by hand
     problems: list = field(default_factory=list)
 
     @property
@@ -41,11 +47,46 @@ def generate(root, assignment_ids):
 
 
 def _cell_scores(gradebook, aid, student):
+    """Submission score, max score and {cell: (score, max_score, needs_manual_grade)}."""
     sub = gradebook.find_submission(aid, student)
     cells = {
-        grade.name: (grade.score, grade.max_score) for nb in sub.notebooks for grade in nb.grades
+        grade.name: (grade.score, grade.max_score, bool(grade.needs_manual_grade))
+        for nb in sub.notebooks
+        for grade in nb.grades
     }
     return sub.score, sub.max_score, cells
+
+
+def hand_graded_cells(notebook):
+    """{grade_id: source} of the cells graded by hand (nbgrader: grade and solution)."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    return {
+        c.metadata.nbgrader["grade_id"]: c.source
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and c.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def _check_hand_graded(v, aid, manual, sol, stub):
+    """Problems with the cells graded by hand (see the module docstring)."""
+    for name, source in sorted(manual.items()):
+        v.manual_points += sol[name][1]
+        if not any(line.lstrip().startswith("**Rubric") for line in source.splitlines()):
+            v.problems.append(
+                f"source/{aid}: the hand-graded cell {name} has no rubric: end its model answer "
+                "with a line starting '**Rubric (N points).**' and one line per point"
+            )
+        if not sol[name][2]:
+            v.problems.append(
+                f"source/{aid}: the model answer in {name} is not left for a hand grade"
+            )
+        if stub[name][0] or stub[name][2]:
+            v.problems.append(
+                f"release/{aid}: the untouched answer {name} is not scored 0 automatically"
+            )
 
 
 def _judge(course, aid, sandbox=True):
@@ -119,13 +160,15 @@ def validate(root, assignment_ids, check_release=True, judged=True):
                         _, _, stub_j = _cell_scores(gb, aid, UNTOUCHED_STUDENT + JUDGED)
                     else:
                         sol_j, stub_j = sol, stub
-                for name, (score, max_score) in sorted(sol.items()):
-                    if score != max_score:
+                manual = hand_graded_cells(course / "source" / aid / f"{aid}.ipynb")
+                _check_hand_graded(v, aid, manual, sol, stub)
+                for name, (score, max_score, _) in sorted(sol.items()):
+                    if name not in manual and score != max_score:
                         v.problems.append(
                             f"source/{aid}: the solution earns {score:g}/{max_score:g} on {name}"
                         )
-                for name, (score, _) in sorted(stub.items()):
-                    if score:
+                for name, (score, _, _) in sorted(stub.items()):
+                    if score and name not in manual:
                         v.problems.append(
                             f"release/{aid}: the untouched stub earns {score:g} points on {name}"
                         )

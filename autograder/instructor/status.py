@@ -7,6 +7,7 @@ record at `autograded/<student>/<assignment>/autograder.json`:
     status     "graded" | "ungradable" | "missing"
     reason     why it is ungradable or missing ("" when graded)
     score, max_score
+    awaiting_hand_grade  points of cells (derivations) still to be graded by hand
     seconds    wall-clock time spent grading it
     notes      things the instructor may want to know (ignored stderr, ...)
     fingerprint  hash of the inputs; an unchanged submission is not regraded
@@ -34,6 +35,7 @@ class Status:
     reason: str = ""
     score: float = 0.0
     max_score: float = 0.0
+    awaiting_hand_grade: float = 0.0
     seconds: float = 0.0
     notes: list = field(default_factory=list)
     fingerprint: str = ""
