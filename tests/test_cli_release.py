@@ -54,9 +54,11 @@ def test_help_lists_the_commands():
         assert command in out
 
 
-def _with_derivation(nb, answer):
-    """`nb` with a question cell and a hand-graded markdown answer cell (2 points)."""
-    question = nbformat.v4.new_markdown_cell("Derive the VJP of exp (2 points, graded by hand).")
+def _with_derivation(nb, answer, rubric):
+    """`nb` with a question cell (and its rubric) and a hand-graded markdown answer cell."""
+    question = nbformat.v4.new_markdown_cell(
+        "Derive the VJP of exp (2 points, graded by hand)." + rubric
+    )
     question.metadata.nbgrader = {
         "grade": False,
         "solution": False,
@@ -81,8 +83,11 @@ def _with_derivation(nb, answer):
 
 def test_hand_graded_derivations_wait_for_a_grade_and_need_a_rubric(tmp_path, capsys):
     model = "**Model answer.** $J = \\operatorname{diag}(e^x)$, so $dldx = dldf \\odot e^x$."
-    rubric = "\n\n**Rubric (2 points).**\n- 1 point: the Jacobian is diagonal\n- 1 point: result"
-    course = make_course(tmp_path, {"00_demo": _with_derivation(make_notebook(), model + rubric)})
+    rubric = (
+        "\n\n### BEGIN MARK SCHEME\n**Rubric (2 points).**\n- 1 point: the Jacobian is diagonal"
+        "\n- 1 point: the result\n### END MARK SCHEME"
+    )
+    course = make_course(tmp_path, {"00_demo": _with_derivation(make_notebook(), model, rubric)})
     assert main(["--root", str(course), "release"]) == 0
     out = capsys.readouterr().out
     # 3 points autograded, 2 by hand; the untouched answer scores 0 without a hand grade
@@ -91,7 +96,17 @@ def test_hand_graded_derivations_wait_for_a_grade_and_need_a_rubric(tmp_path, ca
     text = "\n".join(c.source for c in released.cells)
     assert "Rubric" not in text and "Model answer" not in text and "YOUR ANSWER HERE" in text
 
-    nb = _with_derivation(make_notebook(), model)
+    # graded, the question cell is restored from the gradebook: the formgrader shows the rubric
+    submitted = course / "submitted/alice/00_demo"
+    submitted.mkdir(parents=True)
+    released.cells[-1].source = "$dldx = dldf \\odot e^x$"
+    nbformat.write(released, str(submitted / "00_demo.ipynb"))
+    assert main(["--root", str(course), "grade", "--quiet"]) == 0
+    graded = nbformat.read(str(course / "autograded/alice/00_demo/00_demo.ipynb"), as_version=4)
+    assert "**Rubric (2 points).**" in graded.cells[-2].source
+    assert graded.cells[-1].source == "$dldx = dldf \\odot e^x$"
+
+    nb = _with_derivation(make_notebook(), model, "\n\n**Rubric (2 points).** (not hidden)")
     nbformat.write(nb, str(course / "source/00_demo/00_demo.ipynb"))
     assert main(["--root", str(course), "release"]) == 1
     assert "derivation_exp has no rubric" in capsys.readouterr().out

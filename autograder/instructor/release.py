@@ -7,9 +7,10 @@ the student's kernel, as in JupyterLab) and under `grade` (test cells in the
 judge, kernels sandboxed), with the same score in every cell.
 
 Cells graded by hand (nbgrader "manually graded answer" cells: a derivation in
-markdown) cannot earn marks automatically: the model answer must be waiting for
-a hand grade, the untouched answer must score 0 without one, and the model answer
-in `source/` must carry its rubric (a line starting "**Rubric").
+markdown, the model answer in `source/`) cannot earn marks automatically: the
+model answer must be waiting for a hand grade and the untouched answer must
+score 0 without one. The locked question cell right above must hold the rubric
+in a mark-scheme region (removed from the release, shown in the formgrader).
 """
 
 import shutil
@@ -58,26 +59,34 @@ def _cell_scores(gradebook, aid, student):
 
 
 def hand_graded_cells(notebook):
-    """{grade_id: source} of the cells graded by hand (nbgrader: grade and solution)."""
+    """{grade_id: source of the cell above} for the cells graded by hand (grade and solution)."""
     import nbformat
 
-    nb = nbformat.read(str(notebook), as_version=4)
+    cells = nbformat.read(str(notebook), as_version=4).cells
     return {
-        c.metadata.nbgrader["grade_id"]: c.source
-        for c in nb.cells
+        c.metadata.nbgrader["grade_id"]: cells[k - 1].source if k else ""
+        for k, c in enumerate(cells)
         if c.metadata.get("nbgrader", {}).get("grade")
         and c.metadata.get("nbgrader", {}).get("solution")
     }
 
 
+def _has_rubric(question):
+    """A mark-scheme region with a line starting "**Rubric" in the question cell's source."""
+    begin, end = question.find("BEGIN MARK SCHEME"), question.find("END MARK SCHEME")
+    region = question[begin:end] if -1 < begin < end else ""
+    return any(line.lstrip().startswith("**Rubric") for line in region.splitlines())
+
+
 def _check_hand_graded(v, aid, manual, sol, stub):
     """Problems with the cells graded by hand (see the module docstring)."""
-    for name, source in sorted(manual.items()):
+    for name, question in sorted(manual.items()):
         v.manual_points += sol[name][1]
-        if not any(line.lstrip().startswith("**Rubric") for line in source.splitlines()):
+        if not _has_rubric(question):
             v.problems.append(
-                f"source/{aid}: the hand-graded cell {name} has no rubric: end its model answer "
-                "with a line starting '**Rubric (N points).**' and one line per point"
+                f"source/{aid}: the hand-graded cell {name} has no rubric: end the question cell "
+                "above it with '### BEGIN MARK SCHEME', a line '**Rubric (N points).**', one line "
+                "per point, and '### END MARK SCHEME'"
             )
         if not sol[name][2]:
             v.problems.append(
