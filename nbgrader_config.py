@@ -38,10 +38,11 @@ c.Execute.interrupt_on_timeout = True
 # on autograde nbgrader restores graded cells and hidden tests from the
 # gradebook, so a submission's edits to them never count.
 c.LockCells.lock_grade_cells = True
-# A derivation graded by hand: its rubric sits in the (locked) question cell above the answer, in a
-# "### BEGIN MARK SCHEME" region. generate_assignment removes the region from the release; grading
-# restores locked cells from the gradebook, so the formgrader shows the rubric next to the answer.
-# (nbgrader only expects mark schemes in task cells; our feedback never shows cell sources.)
+# A derivation graded by hand: its rubric sits in the locked question cell above the answer,
+# in a "=== BEGIN MARK SCHEME ===" region. generate_assignment removes the region from the
+# release; grading restores locked cells from the gradebook, so the formgrader shows the rubric
+# next to the answer. (nbgrader expects mark schemes in task cells only; the course's feedback
+# pages never show cell sources.)
 c.ClearMarkScheme.enforce_metadata = False
 
 # The formgrader renders autograded notebooks, whose outputs and markdown cells

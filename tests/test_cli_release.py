@@ -84,8 +84,8 @@ def _with_derivation(nb, answer, rubric):
 def test_hand_graded_derivations_wait_for_a_grade_and_need_a_rubric(tmp_path, capsys):
     model = "**Model answer.** $J = \\operatorname{diag}(e^x)$, so $dldx = dldf \\odot e^x$."
     rubric = (
-        "\n\n### BEGIN MARK SCHEME\n**Rubric (2 points).**\n- 1 point: the Jacobian is diagonal"
-        "\n- 1 point: the result\n### END MARK SCHEME"
+        "\n\n=== BEGIN MARK SCHEME ===\n**Rubric (2 points).**\n- 1 point: the Jacobian is diagonal"
+        "\n- 1 point: the result\n=== END MARK SCHEME ==="
     )
     course = make_course(tmp_path, {"00_demo": _with_derivation(make_notebook(), model, rubric)})
     assert main(["--root", str(course), "release"]) == 0

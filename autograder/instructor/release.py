@@ -85,8 +85,8 @@ def _check_hand_graded(v, aid, manual, sol, stub):
         if not _has_rubric(question):
             v.problems.append(
                 f"source/{aid}: the hand-graded cell {name} has no rubric: end the question cell "
-                "above it with '### BEGIN MARK SCHEME', a line '**Rubric (N points).**', one line "
-                "per point, and '### END MARK SCHEME'"
+                "above it with '=== BEGIN MARK SCHEME ===', a line '**Rubric (N points).**', one line "
+                "per point, and '=== END MARK SCHEME ==='"
             )
         if not sol[name][2]:
             v.problems.append(
