@@ -13,53 +13,24 @@ def _cells(raw):
 
 
 _MISTAKES = {
-    "forward difference with h=1e-10": {
-        "numerical_jacobian": """
-        def numerical_jacobian(f, x, h=1e-10):
+    # --- numerical_vjp -------------------------------------------------------------------------
+    "numerical_vjp: forward difference with h=1e-10": {
+        "numerical_vjp": """
+        def numerical_vjp(f, x, dldf, h=1e-10):
             x = np.array(x, dtype=np.float64)
-            fx = np.array(f(x), dtype=np.float64)
-            J = np.zeros(fx.shape + x.shape)
+            phi0 = np.sum(dldf * f(x))
+            dldx = np.zeros(x.shape)
             for j in np.ndindex(x.shape):
                 xp = x.copy()
                 xp[j] += h
-                J[(...,) + j] = (np.array(f(xp), dtype=np.float64) - fx) / h
-            return J
+                dldx[j] = (np.sum(dldf * f(xp)) - phi0) / h
+            return dldx
         """
     },
-    "transposed Jacobian layout x.shape + f.shape": {
-        "numerical_jacobian": """
-        def numerical_jacobian(f, x, h=1e-6):
+    "numerical_vjp builds the whole Jacobian first (2n + 1 calls of f)": {
+        "numerical_vjp": """
+        def numerical_vjp(f, x, dldf, h=1e-6):
             x = np.array(x, dtype=np.float64)
-            fx = np.array(f(x), dtype=np.float64)
-            J = np.zeros(x.shape + fx.shape)
-            for j in np.ndindex(x.shape):
-                xp, xm = x.copy(), x.copy()
-                xp[j] += h
-                xm[j] -= h
-                J[j] = (np.array(f(xp), dtype=np.float64) - np.array(f(xm), dtype=np.float64)) / (2 * h)
-            return J
-        """
-    },
-    "perturbs x in place (no copy)": {
-        "numerical_jacobian": """
-        def numerical_jacobian(f, x, h=1e-6):
-            x = np.asarray(x, dtype=np.float64)
-            fx = np.array(f(x), dtype=np.float64)
-            J = np.zeros(fx.shape + x.shape)
-            for j in np.ndindex(x.shape):
-                x[j] += h
-                f_plus = np.array(f(x), dtype=np.float64)
-                x[j] -= 2 * h
-                f_minus = np.array(f(x), dtype=np.float64)
-                x[j] += h
-                J[(...,) + j] = (f_plus - f_minus) / (2 * h)
-            return J
-        """
-    },
-    "copies x only when it is read-only (np.require), perturbs the caller's array": {
-        "numerical_jacobian": """
-        def numerical_jacobian(f, x, h=1e-6):
-            x = np.require(x, dtype=np.float64, requirements=["W"])
             fx = np.array(f(x), dtype=np.float64)
             J = np.zeros(fx.shape + x.shape)
             for j in np.ndindex(x.shape):
@@ -70,100 +41,281 @@ _MISTAKES = {
                 f_minus = np.array(f(x), dtype=np.float64)
                 x[j] = old
                 J[(...,) + j] = (f_plus - f_minus) / (2 * h)
-            return J
+            return np.tensordot(dldf, J, axes=np.ndim(dldf))
         """
     },
-    "exp_vjp ignores dldf": {
-        "exp_vjp": """
-        def exp_vjp(dldf, x):
-            return (np.exp(x),)
+    "numerical_vjp perturbs x in place (no copy)": {
+        "numerical_vjp": """
+        def numerical_vjp(f, x, dldf, h=1e-6):
+            x = np.asarray(x, dtype=np.float64)
+            dldx = np.zeros(x.shape)
+            for j in np.ndindex(x.shape):
+                x[j] += h
+                phi_plus = np.sum(dldf * f(x))
+                x[j] -= 2 * h
+                phi_minus = np.sum(dldf * f(x))
+                x[j] += h
+                dldx[j] = (phi_plus - phi_minus) / (2 * h)
+            return dldx
         """
     },
-    "exp_vjp returns a bare array instead of a tuple": {
-        "exp_vjp": """
-        def exp_vjp(dldf, x):
-            return dldf * np.exp(x)
+    "numerical_vjp copies x only when it is read-only (np.require), perturbs the caller's array": {
+        "numerical_vjp": """
+        def numerical_vjp(f, x, dldf, h=1e-6):
+            x = np.require(x, dtype=np.float64, requirements=["W"])
+            dldx = np.zeros(x.shape)
+            for j in np.ndindex(x.shape):
+                old = x[j]
+                x[j] = old + h
+                phi_plus = np.sum(dldf * f(x))
+                x[j] = old - h
+                phi_minus = np.sum(dldf * f(x))
+                x[j] = old
+                dldx[j] = (phi_plus - phi_minus) / (2 * h)
+            return dldx
         """
     },
-    "log_vjp divides by log(x)": {
-        "log_vjp": """
-        def log_vjp(dldf, x):
-            return (dldf / np.log(x),)
+    "numerical_vjp ignores dldf (the gradient of sum(f))": {
+        "numerical_vjp": """
+        def numerical_vjp(f, x, dldf, h=1e-6):
+            x = np.array(x, dtype=np.float64)
+            dldx = np.zeros(x.shape)
+            for j in np.ndindex(x.shape):
+                old = x[j]
+                x[j] = old + h
+                phi_plus = np.sum(f(x))
+                x[j] = old - h
+                phi_minus = np.sum(f(x))
+                x[j] = old
+                dldx[j] = (phi_plus - phi_minus) / (2 * h)
+            return dldx
         """
     },
-    "sigmoid_vjp uses x instead of sigmoid(x)": {
-        "sigmoid_vjp": """
-        def sigmoid_vjp(dldf, x):
-            return (dldf * x * (1 - x),)
+    "numerical_vjp divides the central difference by h": {
+        "numerical_vjp": """
+        def numerical_vjp(f, x, dldf, h=1e-6):
+            x = np.array(x, dtype=np.float64)
+            dldx = np.zeros(x.shape)
+            for j in np.ndindex(x.shape):
+                old = x[j]
+                x[j] = old + h
+                phi_plus = np.sum(dldf * f(x))
+                x[j] = old - h
+                phi_minus = np.sum(dldf * f(x))
+                x[j] = old
+                dldx[j] = (phi_plus - phi_minus) / h
+            return dldx
         """
     },
-    "relu_vjp multiplies by relu(x)": {
-        "relu_vjp": """
-        def relu_vjp(dldf, x):
-            return (dldf * np.maximum(x, 0.0),)
+    # --- tanh ----------------------------------------------------------------------------------
+    "tanh_vjp uses x instead of tanh(x)": {
+        "tanh_vjp": """
+        def tanh_vjp(dldf, x):
+            return (dldf * (1 - x**2),)
         """
     },
-    "relu_vjp passes the gradient at x == 0 (x >= 0 convention)": {
-        "relu_vjp": """
-        def relu_vjp(dldf, x):
-            return (np.where(x >= 0, dldf, 0.0),)
+    "tanh_vjp forgets the square": {
+        "tanh_vjp": """
+        def tanh_vjp(dldf, x):
+            return (dldf * (1 - np.tanh(x)),)
         """
     },
-    "sum_vjp ignores axis": {
-        "sum_vjp": """
-        def sum_vjp(dldf, x, axis=None, keepdims=False):
-            return (np.broadcast_to(dldf, x.shape).copy(),)
+    "tanh_vjp returns a bare array instead of a tuple": {
+        "tanh_vjp": """
+        def tanh_vjp(dldf, x):
+            return dldf * (1 - np.tanh(x) ** 2)
         """
     },
-    "sum_vjp inserts the summed axes again when keepdims=True": {
-        "sum_vjp": """
-        def sum_vjp(dldf, x, axis=None, keepdims=False):
+    "tanh_jvp ignores the tangent": {
+        "tanh_jvp": """
+        def tanh_jvp(x, dx):
+            return 1 - np.tanh(x) ** 2
+        """
+    },
+    "tanh_jvp returns a tuple like a VJP": {
+        "tanh_jvp": """
+        def tanh_jvp(x, dx):
+            return ((1 - np.tanh(x) ** 2) * dx,)
+        """
+    },
+    # --- mean ----------------------------------------------------------------------------------
+    "mean_vjp forgets to divide by the count": {
+        "mean_vjp": """
+        def mean_vjp(dldf, x, axis=None, keepdims=False):
             if axis is None:
-                axes = tuple(range(x.ndim))
+                axes = tuple(range(np.ndim(x)))
             elif isinstance(axis, int):
-                axes = (axis % x.ndim,)
+                axes = (axis % np.ndim(x),)
             else:
-                axes = tuple(a % x.ndim for a in axis)
-            return (np.broadcast_to(np.expand_dims(dldf, axes), x.shape).copy(),)
-        """
-    },
-    "sum_vjp returns the gradient of a mean": {
-        "sum_vjp": """
-        def sum_vjp(dldf, x, axis=None, keepdims=False):
-            if axis is None:
-                axes = tuple(range(x.ndim))
-            elif isinstance(axis, int):
-                axes = (axis % x.ndim,)
-            else:
-                axes = tuple(a % x.ndim for a in axis)
+                axes = tuple(a % np.ndim(x) for a in axis)
             if not keepdims:
                 dldf = np.expand_dims(dldf, axes)
-            count = np.prod([x.shape[a] for a in axes])
-            return (np.broadcast_to(dldf / count, x.shape).copy(),)
+            return (np.broadcast_to(dldf, np.shape(x)).copy(),)
         """
     },
-    "mul_vjp returns the two gradients swapped": {
-        "mul_vjp": """
-        def mul_vjp(dldf, a, b):
-            return dldf * a, dldf * b
+    "mean_vjp divides by x.size instead of the count of averaged entries": {
+        "mean_vjp": """
+        def mean_vjp(dldf, x, axis=None, keepdims=False):
+            if axis is None:
+                axes = tuple(range(np.ndim(x)))
+            elif isinstance(axis, int):
+                axes = (axis % np.ndim(x),)
+            else:
+                axes = tuple(a % np.ndim(x) for a in axis)
+            if not keepdims:
+                dldf = np.expand_dims(dldf, axes)
+            return (np.broadcast_to(dldf / np.size(x), np.shape(x)).copy(),)
         """
     },
-    "exp_jvp ignores the tangent": {
-        "exp_jvp": """
-        def exp_jvp(x, dx):
-            return np.exp(x)
+    "mean_vjp ignores axis": {
+        "mean_vjp": """
+        def mean_vjp(dldf, x, axis=None, keepdims=False):
+            count = np.size(x) // max(np.size(dldf), 1)
+            return (np.broadcast_to(dldf, np.shape(x)) / count,)
         """
     },
-    "log_jvp returns a tuple like a VJP": {
-        "log_jvp": """
-        def log_jvp(x, dx):
-            return (dx / x,)
+    "mean_vjp inserts the reduced axes again when keepdims=True": {
+        "mean_vjp": """
+        def mean_vjp(dldf, x, axis=None, keepdims=False):
+            if axis is None:
+                axes = tuple(range(np.ndim(x)))
+            elif isinstance(axis, int):
+                axes = (axis % np.ndim(x),)
+            else:
+                axes = tuple(a % np.ndim(x) for a in axis)
+            count = np.prod([np.shape(x)[a] for a in axes])
+            return (np.broadcast_to(np.expand_dims(dldf, axes) / count, np.shape(x)).copy(),)
         """
     },
-    "mul_jvp misses the a * db term": {
-        "mul_jvp": """
-        def mul_jvp(a, b, da, db):
-            return da * b
+    "mean_vjp returns a read-only broadcast view": {
+        "mean_vjp": """
+        def mean_vjp(dldf, x, axis=None, keepdims=False):
+            if axis is None:
+                axes = tuple(range(np.ndim(x)))
+            elif isinstance(axis, int):
+                axes = (axis % np.ndim(x),)
+            else:
+                axes = tuple(a % np.ndim(x) for a in axis)
+            count = np.prod([np.shape(x)[a] for a in axes])
+            if not keepdims:
+                dldf = np.expand_dims(dldf, axes)
+            return (np.broadcast_to(dldf / count, np.shape(x)),)
+        """
+    },
+    "mean_jvp sums instead of averaging": {
+        "mean_jvp": """
+        def mean_jvp(x, dx, axis=None, keepdims=False):
+            return np.sum(dx, axis=axis, keepdims=keepdims)
+        """
+    },
+    "mean_jvp ignores keepdims": {
+        "mean_jvp": """
+        def mean_jvp(x, dx, axis=None, keepdims=False):
+            return np.mean(dx, axis=axis)
+        """
+    },
+    # --- softmax -------------------------------------------------------------------------------
+    "softmax_vjp uses only the diagonal s * (1 - s)": {
+        "softmax_vjp": """
+        def softmax_vjp(dldf, x, axis=-1):
+            s = softmax(x, axis=axis)
+            return (dldf * s * (1 - s),)
+        """
+    },
+    "softmax_vjp takes the inner product over the whole array": {
+        "softmax_vjp": """
+        def softmax_vjp(dldf, x, axis=-1):
+            s = softmax(x, axis=axis)
+            return (s * (dldf - np.sum(dldf * s)),)
+        """
+    },
+    "softmax_vjp takes the inner product along the last axis": {
+        "softmax_vjp": """
+        def softmax_vjp(dldf, x, axis=-1):
+            s = softmax(x, axis=axis)
+            return (s * (dldf - np.sum(dldf * s, axis=-1, keepdims=True)),)
+        """
+    },
+    "softmax_vjp computes softmax naively (overflows for large x)": {
+        "softmax_vjp": """
+        def softmax_vjp(dldf, x, axis=-1):
+            e = np.exp(x)
+            s = e / np.sum(e, axis=axis, keepdims=True)
+            return (s * (dldf - np.sum(dldf * s, axis=axis, keepdims=True)),)
+        """
+    },
+    "softmax_vjp subtracts in place from dldf": {
+        "softmax_vjp": """
+        def softmax_vjp(dldf, x, axis=-1):
+            s = softmax(x, axis=axis)
+            g = dldf
+            g -= np.sum(dldf * s, axis=axis, keepdims=True)
+            return (s * g,)
+        """
+    },
+    "softmax_jvp misses the subtraction term (s * dx)": {
+        "softmax_jvp": """
+        def softmax_jvp(x, dx, axis=-1):
+            return softmax(x, axis=axis) * dx
+        """
+    },
+    "softmax_jvp computes softmax naively (overflows for large x)": {
+        "softmax_jvp": """
+        def softmax_jvp(x, dx, axis=-1):
+            e = np.exp(x)
+            s = e / e.sum(axis=axis, keepdims=True)
+            return s * (dx - np.sum(s * dx, axis=axis, keepdims=True))
+        """
+    },
+    # --- logsumexp -----------------------------------------------------------------------------
+    "logsumexp_vjp copies dldf like a sum (no softmax weights)": {
+        "logsumexp_vjp": """
+        def logsumexp_vjp(dldf, x, axis=None, keepdims=False):
+            kept = np.sum(x, axis=axis, keepdims=True).shape
+            return (np.broadcast_to(np.reshape(dldf, kept), np.shape(x)).copy(),)
+        """
+    },
+    "logsumexp_vjp normalises the weights over all entries": {
+        "logsumexp_vjp": """
+        def logsumexp_vjp(dldf, x, axis=None, keepdims=False):
+            kept = np.sum(x, axis=axis, keepdims=True).shape
+            weights = np.exp(x - logsumexp(x))
+            return (np.reshape(dldf, kept) * weights,)
+        """
+    },
+    "logsumexp_vjp inserts the reduced axes again when keepdims=True": {
+        "logsumexp_vjp": """
+        def logsumexp_vjp(dldf, x, axis=None, keepdims=False):
+            if axis is None:
+                axes = tuple(range(np.ndim(x)))
+            elif isinstance(axis, int):
+                axes = (axis % np.ndim(x),)
+            else:
+                axes = tuple(a % np.ndim(x) for a in axis)
+            weights = np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+            return (np.expand_dims(dldf, axes) * weights,)
+        """
+    },
+    "logsumexp_vjp computes exp(x) / sum(exp(x)) naively (overflows for large x)": {
+        "logsumexp_vjp": """
+        def logsumexp_vjp(dldf, x, axis=None, keepdims=False):
+            e = np.exp(x)
+            weights = e / np.sum(e, axis=axis, keepdims=True)
+            kept = weights.sum(axis=axis, keepdims=True).shape
+            return (np.reshape(dldf, kept) * weights,)
+        """
+    },
+    "logsumexp_jvp sums dx without weights": {
+        "logsumexp_jvp": """
+        def logsumexp_jvp(x, dx, axis=None, keepdims=False):
+            return np.sum(dx, axis=axis, keepdims=keepdims)
+        """
+    },
+    "logsumexp_jvp ignores keepdims": {
+        "logsumexp_jvp": """
+        def logsumexp_jvp(x, dx, axis=None, keepdims=False):
+            weights = np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+            return np.sum(weights * dx, axis=axis)
         """
     },
 }
@@ -171,124 +323,142 @@ _MISTAKES = {
 MISTAKES = _cells(_MISTAKES)
 
 _ALTERNATIVES = {
-    "separate copies, np.stack, list return": {
-        "numerical_jacobian": """
-            def numerical_jacobian(f, x, h=1e-6):
-                x = np.asarray(x, dtype=np.float64).copy()
-                out_shape = np.shape(f(x.copy()))
-                columns = []
-                for k in range(x.size):
-                    e = np.zeros(x.size)
-                    e[k] = h
-                    e = e.reshape(x.shape)
-                    f_plus = np.asarray(f(x + e), dtype=np.float64)
-                    f_minus = np.asarray(f(x - e), dtype=np.float64)
-                    columns.append((f_plus - f_minus) / (2 * h))
-                return np.stack(columns, axis=-1).reshape(out_shape + x.shape)
+    "flat loop, cosh, reshape to the kept shape, max trick": {
+        "numerical_vjp": """
+            def numerical_vjp(f, x, dldf, h=1e-6):
+                x0 = np.array(x, dtype=np.float64)
+                g = np.asarray(dldf, dtype=np.float64).ravel()
+                flat = x0.ravel().copy()
+                out = np.empty(flat.size)
+                for k in range(flat.size):
+                    step = np.zeros(flat.size)
+                    step[k] = h
+                    up = np.asarray(f((flat + step).reshape(x0.shape)), dtype=np.float64).ravel()
+                    down = np.asarray(f((flat - step).reshape(x0.shape)), dtype=np.float64).ravel()
+                    out[k] = np.dot(g, up - down) / (2 * h)
+                return out.reshape(x0.shape)
         """,
-        "exp_vjp": """
-            def exp_vjp(dldf, x):
-                y = np.exp(x)  # the output: exp is its own derivative
-                return (np.multiply(dldf, y),)
+        "tanh_vjp": """
+            def tanh_vjp(dldf, x):
+                return (dldf / np.cosh(x) ** 2,)
         """,
-        "log_vjp": """
-            def log_vjp(dldf, x):
-                return (dldf * (1.0 / x),)
+        "tanh_jvp": """
+            def tanh_jvp(x, dx):
+                return dx * (1 - np.tanh(x) ** 2)
         """,
-        "sigmoid_vjp": """
-            def sigmoid_vjp(dldf, x):
-                s = 1.0 / (1.0 + np.exp(-x))
-                return (dldf * s - dldf * s**2,)
+        "mean_vjp": """
+            def mean_vjp(dldf, x, axis=None, keepdims=False):
+                kept_shape = np.mean(x, axis=axis, keepdims=True).shape
+                count = np.size(x) // int(np.prod(kept_shape))
+                return (np.reshape(dldf, kept_shape) / count * np.ones(np.shape(x)),)
         """,
-        "relu_vjp": """
-            def relu_vjp(dldf, x):
-                return (dldf * (x > 0),)
+        "mean_jvp": """
+            def mean_jvp(x, dx, axis=None, keepdims=False):
+                count = np.size(x) / np.size(np.mean(x, axis=axis))
+                return np.sum(dx, axis=axis, keepdims=keepdims) / count
         """,
-        "sum_vjp": """
-            def sum_vjp(dldf, x, axis=None, keepdims=False):
-                kept_shape = np.sum(x, axis=axis, keepdims=True).shape
-                return (np.reshape(dldf, kept_shape) * np.ones_like(x),)
+        "softmax_vjp": """
+            def softmax_vjp(dldf, x, axis=-1):
+                s = softmax(x, axis)
+                sg = s * dldf
+                return (sg - s * sg.sum(axis=axis, keepdims=True),)
         """,
-        "mul_vjp": """
-            def mul_vjp(dldf, a, b):
-                return [dldf * b, dldf * a]
+        "softmax_jvp": """
+            def softmax_jvp(x, dx, axis=-1):
+                s = softmax(x, axis)
+                sdx = s * dx
+                return sdx - s * np.sum(sdx, axis=axis, keepdims=True)
         """,
-        "exp_jvp": """
-            def exp_jvp(x, dx):
-                return dx * np.exp(x)
+        "logsumexp_vjp": """
+            def logsumexp_vjp(dldf, x, axis=None, keepdims=False):
+                lse_kept = logsumexp(x, axis=axis, keepdims=True)
+                g = np.reshape(dldf, lse_kept.shape)
+                return (g * np.exp(x - lse_kept),)
         """,
-        "log_jvp": """
-            def log_jvp(x, dx):
-                return np.divide(dx, x)
-        """,
-        "mul_jvp": """
-            def mul_jvp(a, b, da, db):
-                return b * da + a * db
+        "logsumexp_jvp": """
+            def logsumexp_jvp(x, dx, axis=None, keepdims=False):
+                m = np.max(x, axis=axis, keepdims=True)
+                e = np.exp(x - m)
+                return np.sum(e * dx, axis=axis, keepdims=keepdims) / np.sum(e, axis=axis, keepdims=keepdims)
         """,
     },
-    "flat loop, tanh form, heaviside, axis by axis": {
-        "numerical_jacobian": """
-            def numerical_jacobian(f, x, h=1e-6):
-                x0 = np.array(x, dtype=np.float64)
-                flat = x0.ravel()
-                fx = np.asarray(f(x0.copy()), dtype=np.float64)
-                J = np.empty((fx.size, flat.size))
-                for k in range(flat.size):
-                    xp, xm = flat.copy(), flat.copy()
-                    xp[k] += h
-                    xm[k] -= h
-                    f_plus = np.asarray(f(xp.reshape(x0.shape)), dtype=np.float64)
-                    f_minus = np.asarray(f(xm.reshape(x0.shape)), dtype=np.float64)
-                    J[:, k] = (f_plus - f_minus).ravel() / (2 * h)
-                return J.reshape(fx.shape + x0.shape)
+    "copies per entry, vdot, moveaxis and einsum, axis by axis": {
+        "numerical_vjp": """
+            def numerical_vjp(f, x, dldf, h=1e-6):
+                base = np.asarray(x, dtype=np.float64)
+                g = np.asarray(dldf, dtype=np.float64)
+                grad = np.zeros(base.shape)
+                for idx in np.ndindex(*base.shape):
+                    xp = base.copy()
+                    xm = base.copy()
+                    xp[idx] += h
+                    xm[idx] -= h
+                    diff = np.asarray(f(xp), dtype=np.float64) - np.asarray(f(xm), dtype=np.float64)
+                    grad[idx] = np.vdot(g, diff) / (2 * h)
+                return grad
         """,
-        "exp_vjp": """
-            def exp_vjp(dldf, x):
-                dldx = np.exp(x) * dldf
-                return (dldx,)
+        "tanh_vjp": """
+            def tanh_vjp(dldf, x):
+                t = np.tanh(x)
+                return (dldf - dldf * t**2,)
         """,
-        "log_vjp": """
-            def log_vjp(dldf, x):
-                return (np.true_divide(dldf, x),)
+        "tanh_jvp": """
+            def tanh_jvp(x, dx):
+                return dx * (1 - np.tanh(x)) * (1 + np.tanh(x))
         """,
-        "sigmoid_vjp": """
-            def sigmoid_vjp(dldf, x):
-                t = np.tanh(x / 2)  # sigmoid(x) = (1 + tanh(x / 2)) / 2
-                return (dldf * (1 - t**2) / 4,)
-        """,
-        "relu_vjp": """
-            def relu_vjp(dldf, x):
-                return (np.heaviside(x, 0.0) * dldf,)
-        """,
-        "sum_vjp": """
-            def sum_vjp(dldf, x, axis=None, keepdims=False):
+        "mean_vjp": """
+            def mean_vjp(dldf, x, axis=None, keepdims=False):
+                x = np.asarray(x)
                 if axis is None:
-                    axes = range(np.ndim(x))
+                    axes = list(range(x.ndim))
                 elif np.isscalar(axis):
                     axes = [axis]
                 else:
-                    axes = axis
+                    axes = list(axis)
+                axes = sorted(a % x.ndim for a in axes)
                 g = np.asarray(dldf, dtype=np.float64)
                 if not keepdims:
-                    for a in sorted(a % np.ndim(x) for a in axes):
+                    for a in axes:
                         g = np.expand_dims(g, a)
-                return (g + np.zeros(np.shape(x)),)
+                n = 1
+                for a in axes:
+                    n *= x.shape[a]
+                return (np.zeros(x.shape) + g / n,)
         """,
-        "mul_vjp": """
-            def mul_vjp(dldf, a, b):
-                return np.multiply(dldf, b), np.multiply(a, dldf)
+        "mean_jvp": """
+            def mean_jvp(x, dx, axis=None, keepdims=False):
+                total = np.sum(dx, axis=axis, keepdims=keepdims)
+                return total * (np.size(np.sum(dx, axis=axis)) / np.size(dx))
         """,
-        "exp_jvp": """
-            def exp_jvp(x, dx):
-                return np.multiply(np.exp(x), dx)
+        "softmax_vjp": """
+            def softmax_vjp(dldf, x, axis=-1):
+                s = np.moveaxis(softmax(x, axis), axis, -1)
+                g = np.moveaxis(dldf, axis, -1)
+                inner = np.einsum("...i,...i->...", g, s)[..., None]
+                return (np.moveaxis(s * (g - inner), -1, axis),)
         """,
-        "log_jvp": """
-            def log_jvp(x, dx):
-                return dx * x**-1.0
+        "softmax_jvp": """
+            def softmax_jvp(x, dx, axis=-1):
+                s = np.moveaxis(softmax(x, axis), axis, -1)
+                v = np.moveaxis(dx, axis, -1)
+                inner = np.einsum("...i,...i->...", s, v)[..., None]
+                return np.moveaxis(s * v - s * inner, -1, axis)
         """,
-        "mul_jvp": """
-            def mul_jvp(a, b, da, db):
-                return np.multiply(da, b) + np.multiply(db, a)
+        "logsumexp_vjp": """
+            def logsumexp_vjp(dldf, x, axis=None, keepdims=False):
+                x = np.asarray(x, dtype=np.float64)
+                m = np.max(x, axis=axis, keepdims=True)
+                e = np.exp(x - m)
+                w = e / np.sum(e, axis=axis, keepdims=True)
+                g = np.asarray(dldf, dtype=np.float64)
+                if not keepdims:
+                    g = g.reshape(m.shape)
+                return (w * g,)
+        """,
+        "logsumexp_jvp": """
+            def logsumexp_jvp(x, dx, axis=None, keepdims=False):
+                lse = logsumexp(x, axis=axis, keepdims=True)
+                return np.sum(dx * np.exp(x - lse), axis=axis, keepdims=keepdims)
         """,
     },
 }
@@ -296,20 +466,29 @@ _ALTERNATIVES = {
 ALTERNATIVES = _cells(_ALTERNATIVES)
 
 COMMON = [
-    "exp_vjp ignores dldf",
-    "log_vjp divides by log(x)",
-    "sigmoid_vjp uses x instead of sigmoid(x)",
-    "relu_vjp multiplies by relu(x)",
-    "sum_vjp ignores axis",
-    "mul_jvp misses the a * db term",
+    "numerical_vjp: forward difference with h=1e-10",
+    "tanh_vjp uses x instead of tanh(x)",
+    "mean_vjp forgets to divide by the count",
+    "mean_vjp ignores axis",
+    "softmax_vjp uses only the diagonal s * (1 - s)",
+    "logsumexp_vjp copies dldf like a sum (no softmax weights)",
 ]
 
-# the adjoint-identity cells check exp_vjp with exp_jvp, and mul_vjp with mul_jvp
+# the adjoint-identity cells check each VJP with its JVP
 DEPENDS = {
-    "test_adjoint_visible": {"exp_vjp", "exp_jvp"},
-    "test_adjoint_hidden": {"exp_vjp", "exp_jvp", "mul_vjp", "mul_jvp"},
+    "test_adjoint_visible": {"tanh_vjp", "tanh_jvp"},
+    "test_adjoint_hidden": {
+        "tanh_vjp",
+        "tanh_jvp",
+        "mean_vjp",
+        "mean_jvp",
+        "softmax_vjp",
+        "softmax_jvp",
+        "logsumexp_vjp",
+        "logsumexp_jvp",
+    },
 }
 
-# The tests call numerical_jacobian only through ag.assert_jacobian, whose time limit stops a
-# loop (log_jvp would not do: the adjoint tests call it directly).
-HOSTILE = {"infinite_loop": "numerical_jacobian"}
+# The tests call numerical_vjp only through ag.call_student and ag.call_limited, whose time
+# limits stop a loop.
+HOSTILE = {"infinite_loop": "numerical_vjp"}

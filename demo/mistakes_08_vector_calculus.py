@@ -1,346 +1,273 @@
-"""Assignment 08 (vector calculus at work): realistic mistakes and other correct answers
-(see demo/__init__.py)."""
+"""Assignment 08 (new closed forms, Newton's method from Hessian-vector products): realistic
+mistakes and other correct answers (see demo/__init__.py)."""
 
-# --- other correct answers (1): the textbook formulas, solved with np.linalg.solve ----------------
+# --- other correct answers (1): stacked least squares, einsum, conjugate gradients -------------
 
-ALT_TEXTBOOK = {
-    "quadratic_form_grad": """
-def quadratic_form_grad(A, x):
-    return A @ x + A.T @ x
+ALT_STACKED = {
+    "weighted_least_norm": """
+def weighted_least_norm(A, y, Q):
+    # the KKT system [[2Q, A^T], [A, 0]] [x; nu] = [0; y]
+    m, n = A.shape
+    K = np.block([[2 * Q, A.T], [A, np.zeros((m, m))]])
+    return np.linalg.solve(K, np.concatenate([np.zeros(n), y]))[:n]
 """,
-    "least_squares": """
-def least_squares(X, y):
-    return np.linalg.solve(X.T @ X, X.T @ y)
+    "weighted_ridge": """
+def weighted_ridge(X, y, w, lam):
+    n = X.shape[1]
+    s = np.sqrt(w)
+    X_aug = np.vstack([X * s[:, None], np.sqrt(lam) * np.eye(n)])
+    y_aug = np.concatenate([y * s, np.zeros(n)])
+    theta, *_ = np.linalg.lstsq(X_aug, y_aug, rcond=None)
+    return theta
 """,
-    "weighted_least_squares": """
-def weighted_least_squares(X, y, w):
-    XtW = X.T * w                       # X^T W without forming W
-    return np.linalg.solve(XtW @ X, XtW @ y)
+    "logistic_hvp": """
+def logistic_hvp(theta, X, y, lam, v):
+    p = sigmoid(np.einsum("ij,j->i", X, theta))
+    d = p * (1.0 - p)
+    return np.einsum("ij,i->j", X, d * np.einsum("ij,j->i", X, v)) + lam * v
 """,
-    "ridge": """
-def ridge(X, y, lam):
-    # push-through identity: (X^T X + lam I_n)^{-1} X^T = X^T (X X^T + lam I_m)^{-1}
-    m = X.shape[0]
-    return X.T @ np.linalg.solve(X @ X.T + lam * np.eye(m), y)
-""",
-    "least_norm": """
-def least_norm(A, y):
-    return np.linalg.pinv(A) @ y
-""",
-    "bayes_posterior": """
-def bayes_posterior(prior, sensitivity, specificity):
-    likelihood = sensitivity
-    evidence = sensitivity * prior + (1 - specificity) * (1 - prior)
-    return likelihood * prior / evidence
-""",
-    "expectation_and_variance": """
-def expectation_and_variance(values, probs):
-    mean = 0
-    second_moment = 0
-    for x, p in zip(values, probs):
-        mean += p * x
-        second_moment += p * x * x
-    return (mean, second_moment - mean ** 2)
-""",
-    "covariance_matrix": """
-def covariance_matrix(samples):
-    return np.cov(samples, rowvar=False)
-""",
-    "running_mean": """
-def running_mean(samples):
-    out, total = [], 0.0
-    for k, s in enumerate(samples, start=1):
-        total += s
-        out.append(total / k)
-    return np.array(out)
+    "newton_step": """
+def newton_step(theta, X, y, lam):
+    # conjugate gradients on H d = g: at most n Hessian-vector products
+    g = logistic_grad(theta, X, y, lam)
+    d = np.zeros_like(g)
+    r = g.copy()
+    p = r.copy()
+    for _ in range(len(theta)):
+        if np.linalg.norm(r) <= 1e-14 * np.linalg.norm(g):
+            break
+        Hp = logistic_hvp(theta, X, y, lam, p)
+        alpha = (r @ r) / (p @ Hp)
+        d = d + alpha * p
+        r_new = r - alpha * Hp
+        p = r_new + (r_new @ r_new) / (r @ r) * p
+        r = r_new
+    return theta - d
 """,
 }
 
-# --- other correct answers (2): factorisations, einsum, numpy object arrays ------------------------
+# --- other correct answers (2): Cholesky, QR, loops, a list of columns --------------------------
 
 ALT_FACTOR = {
-    "quadratic_form_grad": """
-def quadratic_form_grad(A, x):
-    return np.einsum("ij,j->i", A, x) + x @ A
+    "weighted_least_norm": """
+def weighted_least_norm(A, y, Q):
+    # Q = L L^T; with u = L^T x the problem is the plain least norm of (A L^-T) u = y
+    L = np.linalg.cholesky(Q)
+    B = np.linalg.solve(L, A.T).T
+    u = B.T @ np.linalg.solve(B @ B.T, y)
+    return np.linalg.solve(L.T, u)
 """,
-    "least_squares": """
-def least_squares(X, y):
-    L = np.linalg.cholesky(X.T @ X)            # X^T X = L L^T
-    return np.linalg.solve(L.T, np.linalg.solve(L, X.T @ y))
+    "weighted_ridge": """
+def weighted_ridge(X, y, w, lam):
+    M = X.T @ np.diag(w) @ X + lam * np.eye(X.shape[1])
+    L = np.linalg.cholesky(M)
+    z = np.linalg.solve(L, X.T @ np.diag(w) @ y)
+    return np.linalg.solve(L.T, z)
 """,
-    "weighted_least_squares": """
-def weighted_least_squares(X, y, w):
-    W = np.diag(w)
-    return np.linalg.solve(X.T @ W @ X, X.T @ W @ y)
+    "logistic_hvp": """
+def logistic_hvp(theta, X, y, lam, v):
+    out = lam * np.asarray(v, dtype=float)
+    for x_i in X:
+        p = 1.0 / (1.0 + np.exp(-(x_i @ theta)))
+        out = out + p * (1.0 - p) * (x_i @ v) * x_i
+    return out
 """,
-    "ridge": """
-def ridge(X, y, lam):
-    n = X.shape[1]
-    X_aug = np.vstack([X, np.sqrt(lam) * np.eye(n)])
-    y_aug = np.concatenate([y, np.zeros((n,) + y.shape[1:])])
-    return np.linalg.lstsq(X_aug, y_aug, rcond=None)[0]
-""",
-    "least_norm": """
-def least_norm(A, y):
-    return np.linalg.lstsq(A, y, rcond=None)[0]     # minimum-norm solution when it is not unique
-""",
-    "bayes_posterior": """
-def bayes_posterior(prior, sensitivity, specificity):
-    joint_ill = prior * sensitivity
-    joint_healthy = (1 - prior) * (1 - specificity)
-    return joint_ill / (joint_ill + joint_healthy)
-""",
-    "expectation_and_variance": """
-def expectation_and_variance(values, probs):
-    v = np.array(values, dtype=object)
-    p = np.array(probs, dtype=object)
-    mean = np.dot(p, v)
-    return mean, np.dot(p, (v - mean) ** 2)
-""",
-    "covariance_matrix": """
-def covariance_matrix(samples):
-    N = len(samples)
-    c = samples - np.mean(samples, axis=0, keepdims=True)
-    return np.einsum("ki,kj->ij", c, c) / (N - 1)
-""",
-    "running_mean": """
-def running_mean(samples):
-    return np.cumsum(samples) / (np.arange(len(samples)) + 1.0)
+    "newton_step": """
+def newton_step(theta, X, y, lam):
+    n = len(theta)
+    columns = []
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = 1.0
+        columns.append(logistic_hvp(theta, X, y, lam, e))
+    H = np.array(columns).T
+    H = (H + H.T) / 2
+    L = np.linalg.cholesky(H)
+    g = logistic_grad(theta, X, y, lam)
+    return theta - np.linalg.solve(L.T, np.linalg.solve(L, g))
 """,
 }
-
-# --- other correct answers (3): QR factorisations, lstsq on the normal equations -------------------
 
 ALT_QR = {
-    "quadratic_form_grad": """
-def quadratic_form_grad(A, x):
-    S = (A + A.T) / 2            # only the symmetric part matters
-    return 2 * S @ x
+    "weighted_least_norm": """
+def weighted_least_norm(A, y, Q):
+    Z = np.linalg.lstsq(Q, A.T, rcond=None)[0]
+    nu, *_ = np.linalg.lstsq(A @ Z, y, rcond=None)
+    return Z @ nu
 """,
-    "least_squares": """
-def least_squares(X, y):
-    Q, R = np.linalg.qr(X)       # X = Q R, R (n, n) upper triangular
-    return np.linalg.solve(R, Q.T @ y)
-""",
-    "weighted_least_squares": """
-def weighted_least_squares(X, y, w):
+    "weighted_ridge": """
+def weighted_ridge(X, y, w, lam):
+    n = X.shape[1]
     s = np.sqrt(w)
-    Q, R = np.linalg.qr(s[:, None] * X)
-    return np.linalg.solve(R, Q.T @ (s * y))
+    Q, R = np.linalg.qr(np.vstack([s[:, None] * X, np.sqrt(lam) * np.eye(n)]))
+    return np.linalg.solve(R, Q.T @ np.concatenate([s * y, np.zeros(n)]))
 """,
-    "ridge": """
-def ridge(X, y, lam):
-    G = X.T @ X
-    G = G + lam * np.eye(len(G))
-    L = np.linalg.cholesky(G)
-    return np.linalg.solve(L.T, np.linalg.solve(L, X.T @ y))
+    "logistic_hvp": """
+def logistic_hvp(theta, X, y, lam, v):
+    z = X.dot(theta)
+    d = np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))   # sigmoid(z) * sigmoid(-z)
+    return X.T.dot(d * X.dot(v)) + lam * v
 """,
-    "least_norm": """
-def least_norm(A, y):
-    Q, R = np.linalg.qr(A.T)     # A^T = Q R, so A = R^T Q^T and x = Q R^{-T} y
-    return Q @ np.linalg.solve(R.T, y)
-""",
-    "bayes_posterior": """
-def bayes_posterior(prior, sensitivity, specificity):
-    p_pos = sensitivity * prior + (1 - specificity) * (1 - prior)   # total probability
-    return sensitivity * prior / p_pos
-""",
-    "expectation_and_variance": """
-def expectation_and_variance(values, probs):
-    pairs = list(zip(values, probs))
-    mean = sum(p * x for x, p in pairs)
-    return [mean, sum(p * (x - mean) * (x - mean) for x, p in pairs)]
-""",
-    "covariance_matrix": """
-def covariance_matrix(samples):
-    return np.cov(samples.T)
-""",
-    "running_mean": """
-def running_mean(samples):
-    n = np.arange(1, samples.shape[0] + 1)
-    return np.add.accumulate(samples) / n
+    "newton_step": """
+def newton_step(theta, X, y, lam):
+    n = theta.size
+    H = np.empty((n, n))
+    for j in range(n):
+        H[:, j] = logistic_hvp(theta, X, y, lam, np.eye(n)[j])
+    step, *_ = np.linalg.lstsq(H, logistic_grad(theta, X, y, lam), rcond=None)
+    return theta - step
 """,
 }
 
-# --- wrong answers ---------------------------------------------------------------------------------
+# --- wrong answers ----------------------------------------------------------------------------
 
-LS_XXT = """
-def least_squares(X, y):
-    return np.linalg.solve(X @ X.T, X.T @ y)
-"""
-
-LS_NO_TRANSPOSE = """
-def least_squares(X, y):
-    return np.linalg.solve(X.T @ X, X @ y)
-"""
-
-LS_INV = """
-def least_squares(X, y):
-    return np.linalg.inv(X.T @ X) @ X.T @ y
-"""
-
-WLS_IGNORES_WEIGHTS = """
-def weighted_least_squares(X, y, w):
-    return np.linalg.lstsq(X, y, rcond=None)[0]
-"""
-
-WLS_ROWS_BY_W = """
-def weighted_least_squares(X, y, w):
-    return np.linalg.lstsq(X * w[:, None], y * w, rcond=None)[0]
-"""
-
-WLS_ONLY_X_SCALED = """
-def weighted_least_squares(X, y, w):
-    return np.linalg.lstsq(X * np.sqrt(w)[:, None], y, rcond=None)[0]
-"""
-
-RIDGE_LAM_ONES = """
-def ridge(X, y, lam):
+WR_IGNORES_WEIGHTS = """
+def weighted_ridge(X, y, w, lam):
     n = X.shape[1]
-    return np.linalg.solve(X.T @ X + lam * np.ones((n, n)), X.T @ y)
+    return np.linalg.solve(X.T @ X + lam * np.eye(n), X.T @ y)
 """
 
-RIDGE_WRONG_SIDE = """
-def ridge(X, y, lam):
-    m = X.shape[0]
-    return np.linalg.solve(X @ X.T + lam * np.eye(m), X.T @ y)
+WR_NO_PENALTY = """
+def weighted_ridge(X, y, w, lam):
+    s = np.sqrt(w)
+    theta, *_ = np.linalg.lstsq(X * s[:, None], y * s, rcond=None)
+    return theta
 """
 
-RIDGE_NO_PENALTY = """
-def ridge(X, y, lam):
-    return np.linalg.lstsq(X, y, rcond=None)[0]
+WR_ROWS_BY_W = """
+def weighted_ridge(X, y, w, lam):
+    n = X.shape[1]
+    X_aug = np.vstack([X * w[:, None], np.sqrt(lam) * np.eye(n)])
+    y_aug = np.concatenate([y * w, np.zeros(n)])
+    return np.linalg.lstsq(X_aug, y_aug, rcond=None)[0]
 """
 
-LN_LEAST_SQUARES_FORMULA = """
-def least_norm(A, y):
-    return np.linalg.solve(A.T @ A, A.T @ y)
+WR_LAM_ONES = """
+def weighted_ridge(X, y, w, lam):
+    n = X.shape[1]
+    W = np.diag(w)
+    return np.linalg.solve(X.T @ W @ X + lam * np.ones((n, n)), X.T @ W @ y)
 """
 
-LN_TRANSPOSED_LSTSQ = """
-def least_norm(A, y):
-    return np.linalg.lstsq(A.T, y, rcond=None)[0]
+WR_LAM_NOT_SQRT = """
+def weighted_ridge(X, y, w, lam):
+    n = X.shape[1]
+    s = np.sqrt(w)
+    X_aug = np.vstack([X * s[:, None], lam * np.eye(n)])
+    y_aug = np.concatenate([y * s, np.zeros(n)])
+    return np.linalg.lstsq(X_aug, y_aug, rcond=None)[0]
 """
 
-LN_BASIC_SOLUTION = """
-def least_norm(A, y):
-    m = A.shape[0]
-    x = np.zeros((A.shape[1],) + y.shape[1:])
-    x[:m] = np.linalg.solve(A[:, :m], y)       # a solution, but not the shortest
-    return x
+WR_INV = """
+def weighted_ridge(X, y, w, lam):
+    n = X.shape[1]
+    W = np.diag(w)
+    return np.linalg.inv(X.T @ W @ X + lam * np.eye(n)) @ (X.T @ W @ y)
 """
 
-LN_FORGETS_AT = """
-def least_norm(A, y):
-    return np.linalg.solve(A @ A.T, y)
+WLN_IGNORES_Q = """
+def weighted_least_norm(A, y, Q):
+    return A.T @ np.linalg.solve(A @ A.T, y)
 """
 
-QFG_2AX = """
-def quadratic_form_grad(A, x):
-    return 2 * A @ x
+WLN_Q_NOT_INVERSE = """
+def weighted_least_norm(A, y, Q):
+    return Q @ A.T @ np.linalg.solve(A @ Q @ A.T, y)
 """
 
-QFG_ONE_TERM = """
-def quadratic_form_grad(A, x):
-    return A @ x
+WLN_WRONG_SYSTEM = """
+def weighted_least_norm(A, y, Q):
+    return np.linalg.solve(Q, A.T) @ np.linalg.solve(A @ A.T, y)
 """
 
-BAYES_NO_FALSE_POSITIVES = """
-def bayes_posterior(prior, sensitivity, specificity):
-    evidence = sensitivity * prior
-    return sensitivity * prior / evidence
+WLN_RETURNS_MULTIPLIER = """
+def weighted_least_norm(A, y, Q):
+    Z = np.linalg.solve(Q, A.T)
+    return np.linalg.solve(A @ Z, y)
 """
 
-BAYES_SPECIFICITY_AS_FP_RATE = """
-def bayes_posterior(prior, sensitivity, specificity):
-    return sensitivity * prior / (sensitivity * prior + specificity * (1 - prior))
+HVP_NO_DERIVATIVE = """
+def logistic_hvp(theta, X, y, lam, v):
+    s = sigmoid(X @ theta)
+    return X.T @ (s * (X @ v)) + lam * v
 """
 
-BAYES_FLOATS = """
-def bayes_posterior(prior, sensitivity, specificity):
-    prior, sensitivity, specificity = float(prior), float(sensitivity), float(specificity)
-    return sensitivity * prior / (sensitivity * prior + (1 - specificity) * (1 - prior))
+HVP_NO_PENALTY = """
+def logistic_hvp(theta, X, y, lam, v):
+    s = sigmoid(X @ theta)
+    return X.T @ (s * (1 - s) * (X @ v))
 """
 
-VAR_SIGN = """
-def expectation_and_variance(values, probs):
-    mean = sum(p * x for x, p in zip(values, probs))
-    second = sum(p * x ** 2 for x, p in zip(values, probs))
-    return mean, mean ** 2 - second
+HVP_RETURNS_H = """
+def logistic_hvp(theta, X, y, lam, v):
+    s = sigmoid(X @ theta)
+    return X.T @ ((s * (1 - s))[:, None] * X) + lam * np.eye(len(theta))
 """
 
-VAR_SECOND_MOMENT = """
-def expectation_and_variance(values, probs):
-    mean = sum(p * x for x, p in zip(values, probs))
-    return mean, sum(p * x ** 2 for x, p in zip(values, probs))
+HVP_NO_WEIGHTS = """
+def logistic_hvp(theta, X, y, lam, v):
+    return X.T @ (X @ v) + lam * v
 """
 
-COV_BIASED = """
-def covariance_matrix(samples):
-    c = samples - samples.mean(axis=0)
-    return c.T @ c / len(samples)
+NEWTON_UPHILL = """
+def newton_step(theta, X, y, lam):
+    H = np.column_stack([logistic_hvp(theta, X, y, lam, e) for e in np.eye(len(theta))])
+    return theta + np.linalg.solve(H, logistic_grad(theta, X, y, lam))
 """
 
-COV_ROWS_AS_VARIABLES = """
-def covariance_matrix(samples):
-    return np.cov(samples)
+NEWTON_GRADIENT_STEP = """
+def newton_step(theta, X, y, lam):
+    return theta - logistic_grad(theta, X, y, lam)
 """
 
-RM_DIVIDES_BY_N = """
-def running_mean(samples):
-    return np.cumsum(samples) / len(samples)
+NEWTON_OWN_HESSIAN = """
+def newton_step(theta, X, y, lam):
+    s = sigmoid(X @ theta)
+    H = X.T @ ((s * (1 - s))[:, None] * X) + lam * np.eye(len(theta))
+    return theta - np.linalg.solve(H, logistic_grad(theta, X, y, lam))
 """
 
-RM_CUMSUM_ONLY = """
-def running_mean(samples):
-    return np.cumsum(samples)
+NEWTON_MULTIPLIES_BY_H = """
+def newton_step(theta, X, y, lam):
+    H = np.column_stack([logistic_hvp(theta, X, y, lam, e) for e in np.eye(len(theta))])
+    return theta - H @ logistic_grad(theta, X, y, lam)
 """
 
 MISTAKES = {
-    "quadratic_form_grad returns 2 A x": {"quadratic_form_grad": QFG_2AX},
-    "quadratic_form_grad keeps only A x": {"quadratic_form_grad": QFG_ONE_TERM},
-    "least_squares with X X^T instead of X^T X": {"least_squares": LS_XXT},
-    "least_squares forgets the transpose in X^T y": {"least_squares": LS_NO_TRANSPOSE},
-    "least_squares multiplies by np.linalg.inv": {"least_squares": LS_INV},
-    "weighted_least_squares ignores the weights": {"weighted_least_squares": WLS_IGNORES_WEIGHTS},
-    "weighted_least_squares scales rows by w instead of sqrt(w)": {
-        "weighted_least_squares": WLS_ROWS_BY_W
-    },
-    "weighted_least_squares scales X but not y": {"weighted_least_squares": WLS_ONLY_X_SCALED},
-    "ridge adds lam * ones instead of lam * I": {"ridge": RIDGE_LAM_ONES},
-    "ridge with lam on the wrong side (X X^T + lam I)": {"ridge": RIDGE_WRONG_SIDE},
-    "ridge without the penalty": {"ridge": RIDGE_NO_PENALTY},
-    "least_norm with the least-squares formula (A^T A)^-1 A^T y": {
-        "least_norm": LN_LEAST_SQUARES_FORMULA
-    },
-    "least_norm by lstsq of the transposed system": {"least_norm": LN_TRANSPOSED_LSTSQ},
-    "least_norm returns a solution that is not the shortest": {"least_norm": LN_BASIC_SOLUTION},
-    "least_norm forgets the final A^T": {"least_norm": LN_FORGETS_AT},
-    "bayes_posterior forgets the false-positive term": {
-        "bayes_posterior": BAYES_NO_FALSE_POSITIVES
-    },
-    "bayes_posterior uses the specificity as false-positive rate": {
-        "bayes_posterior": BAYES_SPECIFICITY_AS_FP_RATE
-    },
-    "bayes_posterior converts to float": {"bayes_posterior": BAYES_FLOATS},
-    "variance as E[X]^2 - E[X^2]": {"expectation_and_variance": VAR_SIGN},
-    "variance returns E[X^2]": {"expectation_and_variance": VAR_SECOND_MOMENT},
-    "covariance divides by N": {"covariance_matrix": COV_BIASED},
-    "covariance treats rows as variables": {"covariance_matrix": COV_ROWS_AS_VARIABLES},
-    "running mean divides by N": {"running_mean": RM_DIVIDES_BY_N},
-    "running mean returns the cumulative sums": {"running_mean": RM_CUMSUM_ONLY},
+    "weighted_ridge ignores the weights": {"weighted_ridge": WR_IGNORES_WEIGHTS},
+    "weighted_ridge without the penalty": {"weighted_ridge": WR_NO_PENALTY},
+    "weighted_ridge scales rows by w instead of sqrt(w)": {"weighted_ridge": WR_ROWS_BY_W},
+    "weighted_ridge adds lam * ones instead of lam * I": {"weighted_ridge": WR_LAM_ONES},
+    "weighted_ridge stacks lam I instead of sqrt(lam) I": {"weighted_ridge": WR_LAM_NOT_SQRT},
+    "weighted_ridge multiplies by np.linalg.inv": {"weighted_ridge": WR_INV},
+    "weighted_least_norm ignores Q": {"weighted_least_norm": WLN_IGNORES_Q},
+    "weighted_least_norm uses Q instead of its inverse": {"weighted_least_norm": WLN_Q_NOT_INVERSE},
+    "weighted_least_norm solves with A A^T": {"weighted_least_norm": WLN_WRONG_SYSTEM},
+    "weighted_least_norm returns the multiplier": {"weighted_least_norm": WLN_RETURNS_MULTIPLIER},
+    "logistic_hvp uses sigmoid instead of its derivative": {"logistic_hvp": HVP_NO_DERIVATIVE},
+    "logistic_hvp forgets the penalty": {"logistic_hvp": HVP_NO_PENALTY},
+    "logistic_hvp returns the Hessian matrix": {"logistic_hvp": HVP_RETURNS_H},
+    "logistic_hvp leaves out the weights s(1 - s)": {"logistic_hvp": HVP_NO_WEIGHTS},
+    "newton_step moves uphill": {"newton_step": NEWTON_UPHILL},
+    "newton_step takes a gradient step": {"newton_step": NEWTON_GRADIENT_STEP},
+    "newton_step forms the Hessian without logistic_hvp": {"newton_step": NEWTON_OWN_HESSIAN},
+    "newton_step multiplies by H instead of solving": {"newton_step": NEWTON_MULTIPLIES_BY_H},
 }
 
-ALTERNATIVES = {"textbook": ALT_TEXTBOOK, "factorisations": ALT_FACTOR, "qr": ALT_QR}
+ALTERNATIVES = {"stacked": ALT_STACKED, "factorisations": ALT_FACTOR, "qr": ALT_QR}
 
 COMMON = [
-    "quadratic_form_grad returns 2 A x",
-    "least_squares multiplies by np.linalg.inv",
-    "weighted_least_squares scales rows by w instead of sqrt(w)",
-    "ridge without the penalty",
-    "least_norm with the least-squares formula (A^T A)^-1 A^T y",
-    "covariance divides by N",
+    "weighted_ridge ignores the weights",
+    "weighted_ridge scales rows by w instead of sqrt(w)",
+    "weighted_ridge multiplies by np.linalg.inv",
+    "weighted_least_norm ignores Q",
+    "logistic_hvp uses sigmoid instead of its derivative",
+    "logistic_hvp forgets the penalty",
+    "newton_step takes a gradient step",
 ]
 
+# Solution cells that call others (the source's and the alternatives'). The tests of newton_step
+# replace logistic_hvp by their own, so newton_step's cells do not depend on it.
 DEPENDS = {}
 
 HOSTILE = {"invalid_json": None}

@@ -11,6 +11,7 @@ Each notebook run replaces whole solution cells (by grade_id). Independent mista
 from dataclasses import dataclass
 from functools import cache
 
+import nbformat
 import pytest
 
 from demo import mistakes_03_jacobians_vjps as catalog
@@ -18,18 +19,17 @@ from demo import mistakes_03_jacobians_vjps as catalog
 from notebook_harness import CatalogMistake, run_notebook, source_notebook
 
 ASSIGNMENT = "03_jacobians_vjps"
-TOTAL_POINTS = 37
+TOTAL_POINTS = 34  # autograded; the derivation cell adds 3 points graded by hand (37 in all)
 SOLUTION_CELLS = [
-    "numerical_jacobian",
-    "exp_vjp",
-    "log_vjp",
-    "sigmoid_vjp",
-    "relu_vjp",
-    "sum_vjp",
-    "mul_vjp",
-    "exp_jvp",
-    "log_jvp",
-    "mul_jvp",
+    "numerical_vjp",
+    "tanh_vjp",
+    "tanh_jvp",
+    "mean_vjp",
+    "mean_jvp",
+    "softmax_vjp",
+    "softmax_jvp",
+    "logsumexp_vjp",
+    "logsumexp_jvp",
 ]
 
 
@@ -51,78 +51,161 @@ class Mistake(CatalogMistake):
 
 MISTAKES = [
     Mistake(
-        "forward difference with h=1e-10",
-        "test_numerical_jacobian_hidden",
+        "numerical_vjp: forward difference with h=1e-10",
+        "test_numerical_vjp_hidden",
         ("not accurate enough", "central differences"),
         1,
     ),
     Mistake(
-        "transposed Jacobian layout x.shape + f.shape",
-        "test_numerical_jacobian_hidden",
-        ("transposed layout", "f(x).shape + x.shape"),
+        "numerical_vjp builds the whole Jacobian first (2n + 1 calls of f)",
+        "test_numerical_vjp_hidden",
+        ("called f", "exactly 2 * x.size"),
         2,
     ),
-    Mistake("perturbs x in place (no copy)", "test_numerical_jacobian_hidden", ("in place",), 3),
     Mistake(
-        "copies x only when it is read-only (np.require), perturbs the caller's array",
-        "test_numerical_jacobian_hidden",
+        "numerical_vjp perturbs x in place (no copy)",
+        "test_numerical_vjp_hidden",
+        ("perturbs the caller's x in place",),
+        3,
+    ),
+    Mistake(
+        "numerical_vjp copies x only when it is read-only (np.require), perturbs the caller's array",
+        "test_numerical_vjp_hidden",
         ("perturbs the caller's x in place", "private float64 copy"),
         4,
     ),
-    Mistake("exp_vjp ignores dldf", "test_exp_vjp_hidden", ("ignores dldf",), 1),
     Mistake(
-        "exp_vjp returns a bare array instead of a tuple",
-        "test_exp_vjp_hidden",
-        ("instead of a tuple", "one gradient per input", "return (dldx,)"),
-        2,
+        "numerical_vjp ignores dldf (the gradient of sum(f))",
+        "test_numerical_vjp_hidden",
+        ("ignores dldf", "all-ones cotangent"),
+        5,
     ),
-    Mistake("log_vjp divides by log(x)", "test_log_vjp_hidden", ("dldf / log(x)", "1/x"), 1),
     Mistake(
-        "sigmoid_vjp uses x instead of sigmoid(x)",
-        "test_sigmoid_vjp_hidden",
-        ("uses x where s = sigmoid(x) belongs",),
+        "numerical_vjp divides the central difference by h",
+        "test_numerical_vjp_hidden",
+        ("exactly twice", "2h"),
+        6,
+    ),
+    Mistake(
+        "tanh_vjp uses x instead of tanh(x)",
+        "test_tanh_vjp_hidden",
+        ("uses x where t = tanh(x) belongs",),
         1,
     ),
+    Mistake("tanh_vjp forgets the square", "test_tanh_vjp_hidden", ("the square is missing",), 2),
     Mistake(
-        "relu_vjp multiplies by relu(x)",
-        "test_relu_vjp_hidden",
-        ("dldf * relu(x)", "OUTPUT of relu"),
-        1,
-    ),
-    Mistake(
-        "relu_vjp passes the gradient at x == 0 (x >= 0 convention)",
-        "test_relu_vjp_hidden",
-        ("at the kink", "derivative 0 at x == 0"),
-        2,
-    ),
-    Mistake(
-        "sum_vjp ignores axis",
-        "test_sum_vjp_hidden",
-        ("ignores `axis`", "only cases with keepdims=False fail"),
-        1,
-    ),
-    Mistake(
-        "sum_vjp inserts the summed axes again when keepdims=True",
-        "test_sum_vjp_hidden",
-        ("only cases with keepdims=True fail", "do not insert them again"),
-        2,
-    ),
-    Mistake(
-        "sum_vjp returns the gradient of a mean",
-        "test_sum_vjp_hidden",
-        ("a mean instead of a sum",),
+        "tanh_vjp returns a bare array instead of a tuple",
+        "test_tanh_vjp_hidden",
+        ("instead of a tuple", "return (dldx,)"),
         3,
     ),
-    Mistake("mul_vjp returns the two gradients swapped", "test_mul_vjp_hidden", ("swapped",), 3),
-    Mistake("exp_jvp ignores the tangent", "test_exp_jvp_hidden", ("multiply by the tangent",), 1),
     Mistake(
-        "log_jvp returns a tuple like a VJP", "test_log_jvp_hidden", ("a JVP returns ONE array",), 2
+        "tanh_jvp ignores the tangent", "test_tanh_jvp_hidden", ("multiply by the tangent",), 1
     ),
     Mistake(
-        "mul_jvp misses the a * db term",
-        "test_mul_jvp_hidden",
-        ("change caused by da alone", "terms for db are missing"),
+        "tanh_jvp returns a tuple like a VJP",
+        "test_tanh_jvp_hidden",
+        ("a JVP returns ONE array",),
+        2,
+    ),
+    Mistake(
+        "mean_vjp forgets to divide by the count",
+        "test_mean_vjp_hidden",
+        ("gradient of a SUM", "forgets to divide"),
         1,
+    ),
+    Mistake(
+        "mean_vjp divides by x.size instead of the count of averaged entries",
+        "test_mean_vjp_hidden",
+        ("divides by x.size", "reduced axes"),
+        2,
+    ),
+    Mistake("mean_vjp ignores axis", "test_mean_vjp_hidden", ("ignores `axis`",), 3),
+    Mistake(
+        "mean_vjp inserts the reduced axes again when keepdims=True",
+        "test_mean_vjp_hidden",
+        ("only cases with keepdims=True fail", "do not insert them again"),
+        4,
+    ),
+    Mistake(
+        "mean_vjp returns a read-only broadcast view",
+        "test_mean_vjp_hidden",
+        ("ordinary writeable array", ".copy()"),
+        5,
+    ),
+    Mistake("mean_jvp sums instead of averaging", "test_mean_jvp_hidden", ("JVP of a SUM",), 1),
+    Mistake("mean_jvp ignores keepdims", "test_mean_jvp_hidden", ("the output's shape",), 2),
+    Mistake(
+        "softmax_vjp uses only the diagonal s * (1 - s)",
+        "test_softmax_vjp_hidden",
+        ("DIAGONAL of the Jacobian", "is missing"),
+        1,
+    ),
+    Mistake(
+        "softmax_vjp takes the inner product over the whole array",
+        "test_softmax_vjp_hidden",
+        ("over the WHOLE array",),
+        2,
+    ),
+    Mistake(
+        "softmax_vjp takes the inner product along the last axis",
+        "test_softmax_vjp_hidden",
+        ("along the last axis instead of along `axis`",),
+        3,
+    ),
+    Mistake(
+        "softmax_vjp computes softmax naively (overflows for large x)",
+        "test_softmax_vjp_hidden",
+        ("nan or inf for large inputs", "subtract the maximum"),
+        4,
+    ),
+    Mistake(
+        "softmax_vjp subtracts in place from dldf",
+        "test_softmax_vjp_hidden",
+        ("modified one of its input arrays in place",),
+        5,
+    ),
+    Mistake(
+        "softmax_jvp misses the subtraction term (s * dx)",
+        "test_softmax_jvp_hidden",
+        ("is s * dx", "is missing"),
+        1,
+    ),
+    Mistake(
+        "softmax_jvp computes softmax naively (overflows for large x)",
+        "test_softmax_jvp_hidden",
+        ("nan or inf for large inputs",),
+        2,
+    ),
+    Mistake(
+        "logsumexp_vjp copies dldf like a sum (no softmax weights)",
+        "test_logsumexp_vjp_hidden",
+        ("like the VJP of a SUM", "weights are missing"),
+        1,
+    ),
+    Mistake(
+        "logsumexp_vjp normalises the weights over all entries",
+        "test_logsumexp_vjp_hidden",
+        ("over ALL entries",),
+        2,
+    ),
+    Mistake(
+        "logsumexp_vjp inserts the reduced axes again when keepdims=True",
+        "test_logsumexp_vjp_hidden",
+        ("only cases with keepdims=True fail",),
+        3,
+    ),
+    Mistake(
+        "logsumexp_vjp computes exp(x) / sum(exp(x)) naively (overflows for large x)",
+        "test_logsumexp_vjp_hidden",
+        ("nan or inf for large inputs",),
+        4,
+    ),
+    Mistake(
+        "logsumexp_jvp sums dx without weights", "test_logsumexp_jvp_hidden", ("JVP of a SUM",), 1
+    ),
+    Mistake(
+        "logsumexp_jvp ignores keepdims", "test_logsumexp_jvp_hidden", ("the output's shape",), 2
     ),
 ]
 
@@ -130,16 +213,17 @@ MISTAKES = [
 # Failures that follow from a mistake in another cell: (mistake name, test, words).
 KNOCK_ON = [
     (
-        "mul_vjp returns the two gradients swapped",
+        "softmax_vjp uses only the diagonal s * (1 - s)",
         "test_adjoint_hidden",
         ("adjoint identity fails",),
     ),
+    ("tanh_vjp uses x instead of tanh(x)", "test_adjoint_visible", ("adjoint identity fails",)),
+    ("mean_vjp ignores axis", "test_mean_vjp_visible", ("mean_vjp: 4 of 7 cases failed",)),
     (
-        "relu_vjp passes the gradient at x == 0 (x >= 0 convention)",
-        "test_relu_vjp_at_zero",
-        ("at x == 0",),
+        "softmax_vjp takes the inner product along the last axis",
+        "test_softmax_vjp_visible",
+        ("softmax_vjp is wrong on case '(3, 4) axis=0'", "wrong values"),
     ),
-    ("sum_vjp ignores axis", "test_sum_vjp_visible", ("ignores `axis`",)),
 ]
 
 
@@ -167,17 +251,27 @@ def test_source_earns_full_marks():
     assert len(hidden) == len(SOLUTION_CELLS) + 1  # one per function, plus the adjoint identity
 
 
-def test_at_least_eight_mistakes_over_every_vjp_exercise():
-    assert len(MISTAKES) >= 8
-    assert {m.cell for m in MISTAKES} >= {
-        "numerical_jacobian",
-        "exp_vjp",
-        "log_vjp",
-        "sigmoid_vjp",
-        "relu_vjp",
-        "sum_vjp",
-        "mul_jvp",
-    }
+def test_mistakes_over_every_exercise():
+    assert len(MISTAKES) >= 2 * len(SOLUTION_CELLS)
+    assert {m.cell for m in MISTAKES} == set(SOLUTION_CELLS)
+
+
+def test_one_derivation_graded_by_hand():
+    """A manually graded markdown answer with a model answer and a rubric, after its question."""
+    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    answer = nb.cells[ids.index("derivation_softmax_vjp")]
+    question = nb.cells[ids.index("derivation_softmax_vjp_md")]
+    assert ids.index("derivation_softmax_vjp_md") == ids.index("derivation_softmax_vjp") - 1
+    assert answer.cell_type == question.cell_type == "markdown"
+    meta = answer.metadata["nbgrader"]
+    assert meta["grade"] and meta["solution"] and not meta["locked"] and meta["points"] == 3
+    assert "**Model answer.**" in answer.source and "Rubric" not in answer.source
+    assert question.metadata["nbgrader"]["locked"] and "graded by hand" in question.source
+    scheme = question.source.split("=== BEGIN MARK SCHEME ===")[1].split("=== END MARK SCHEME ===")[
+        0
+    ]
+    assert "**Rubric (3 points).**" in scheme and scheme.count("- 1 point") == 3
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
@@ -206,8 +300,6 @@ def test_a_mistake_costs_only_its_own_exercise(mistake):
         if gid.startswith("test_adjoint"):
             continue  # depends on six functions at once
         function = gid.removeprefix("test_").rsplit("_", 1)[0]
-        if gid == "test_relu_vjp_at_zero":
-            function = "relu_vjp"
         if function not in replaced:
             assert result.passed, f"{gid} fails although {function} is correct:\n{result.error}"
 

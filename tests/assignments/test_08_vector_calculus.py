@@ -1,13 +1,15 @@
-"""Assignment 08 (vector calculus at work): the tests grade what they should.
+"""Assignment 08 (new closed forms, Newton's method from Hessian-vector products): the tests
+grade what they should.
 
-* the source notebook (with solutions) earns full marks;
-* three other correct formulations of every function pass every graded cell — solving the normal
-  equations, Cholesky, QR, the push-through form of ridge, pinv / lstsq for least norm, numpy
-  object arrays of Fractions, loops;
+* the source notebook (with solutions) earns full marks on the autograded cells;
+* three other correct formulations of every function pass every graded cell — weighted ridge by
+  stacked least squares, Cholesky or QR; the weighted least norm by its KKT system, a Cholesky
+  change of variables or lstsq; Hessian-vector products with einsum, loops or a stable
+  sigmoid product; Newton steps by conjugate gradients, Cholesky or lstsq;
 * realistic wrong answers fail the matching hidden test cell with a diagnostic that says what is
   wrong, and cost no points in cells that do not depend on them (partial credit). In particular
-  np.linalg.inv passes the accuracy tests on well-conditioned designs and fails only the
-  ill-conditioned one.
+  np.linalg.inv passes the accuracy tests on well-conditioned designs and fails only the nearly
+  singular one.
 
 Each notebook run costs a few seconds, so independent wrong answers share one run; a run is
 executed once and cached for all the tests that read it.
@@ -23,22 +25,12 @@ from demo import mistakes_08_vector_calculus as catalog
 from notebook_harness import run_notebook, source_notebook
 
 ASSIGNMENT = "08_vector_calculus"
-TOTAL_POINTS = 33
+TOTAL_POINTS = 21  # autograded; the derivation (3 points) is graded by hand
 
-FUNCTIONS = [
-    "quadratic_form_grad",
-    "least_squares",
-    "weighted_least_squares",
-    "ridge",
-    "least_norm",
-    "bayes_posterior",
-    "expectation_and_variance",
-    "covariance_matrix",
-    "running_mean",
-]
+FUNCTIONS = ["weighted_ridge", "weighted_least_norm", "logistic_hvp", "newton_step"]
 
 RUNS_OF_ALTERNATIVES = {
-    "alt_textbook": "textbook",
+    "alt_stacked": "stacked",
     "alt_factor": "factorisations",
     "alt_qr": "qr",
 }
@@ -55,56 +47,44 @@ class Mistake:
 
 # fmt: off
 MISTAKES = [
-    Mistake("quadratic_form_grad returns 2 A x", "wrong_1",
-            "test_quadratic_form_grad_hidden", ("you returned 2 A x", "only for a symmetric A")),
-    Mistake("quadratic_form_grad keeps only A x", "wrong_2",
-            "test_quadratic_form_grad_hidden", ("only one of the two contributions",)),
-    Mistake("least_squares with X X^T instead of X^T X", "wrong_1",
-            "test_least_squares_hidden", ("raised", "X^T X has shape", "X X^T would be")),
-    Mistake("least_squares forgets the transpose in X^T y", "wrong_2",
-            "test_least_squares_hidden", ("raised", "X^T y", "np.linalg.lstsq")),
-    Mistake("least_squares multiplies by np.linalg.inv", "wrong_3",
-            "test_least_squares_conditioning_hidden",
-            ("fitted values", "kappa(X)", "times too large", "not backward stable"),
-            passes=("test_least_squares_visible", "test_least_squares_hidden")),
-    Mistake("weighted_least_squares ignores the weights", "wrong_1",
-            "test_weighted_least_squares_hidden", ("the weights w are ignored", "gradient of the objective")),
-    Mistake("weighted_least_squares scales rows by w instead of sqrt(w)", "wrong_2",
-            "test_weighted_least_squares_hidden", ("scaled the rows by w", "sqrt(w)")),
-    Mistake("weighted_least_squares scales X but not y", "wrong_3",
-            "test_weighted_least_squares_hidden", ("but not y",)),
-    Mistake("ridge adds lam * ones instead of lam * I", "wrong_1",
-            "test_ridge_hidden", ("lam * np.ones", "diagonal only")),
-    Mistake("ridge with lam on the wrong side (X X^T + lam I)", "wrong_2",
-            "test_ridge_hidden", ("raised", "X X^T + lam I would be")),
-    Mistake("ridge without the penalty", "wrong_3",
-            "test_ridge_hidden", ("without the penalty",)),
-    Mistake("least_norm with the least-squares formula (A^T A)^-1 A^T y", "wrong_1",
-            "test_least_norm_hidden", ("A^T A", "singular")),
-    Mistake("least_norm by lstsq of the transposed system", "wrong_2",
-            "test_least_norm_hidden", ("raised", "A A^T is")),
-    Mistake("least_norm returns a solution that is not the shortest", "wrong_3",
-            "test_least_norm_hidden", ("not the shortest solution", "null-space direction", "row space")),
-    Mistake("least_norm forgets the final A^T", "wrong_4",
-            "test_least_norm_hidden", ("expected shape", "without multiplying by A^T")),
-    Mistake("bayes_posterior forgets the false-positive term", "wrong_1",
-            "test_bayes_posterior_hidden", ("returned 1", "false-positive term")),
-    Mistake("bayes_posterior uses the specificity as false-positive rate", "wrong_2",
-            "test_bayes_posterior_hidden", ("used the specificity as the false-positive rate",)),
-    Mistake("bayes_posterior converts to float", "wrong_3",
-            "test_bayes_posterior_hidden", ("returned the float", "exact Fraction", "right up to rounding")),
-    Mistake("variance as E[X]^2 - E[X^2]", "wrong_1",
-            "test_expectation_and_variance_hidden", ("the negative of the right one",)),
-    Mistake("variance returns E[X^2]", "wrong_2",
-            "test_expectation_and_variance_hidden", ("you returned E[X^2]",)),
-    Mistake("covariance divides by N", "wrong_1",
-            "test_covariance_matrix_hidden", ("you divided by N", "N - 1")),
-    Mistake("covariance treats rows as variables", "wrong_2",
-            "test_covariance_matrix_hidden", ("expected shape (3, 3)", "rowvar=False")),
-    Mistake("running mean divides by N", "wrong_1",
-            "test_running_mean_hidden", ("divided every cumulative sum by N",)),
-    Mistake("running mean returns the cumulative sums", "wrong_2",
-            "test_running_mean_hidden", ("you returned the cumulative sums",)),
+    Mistake("weighted_ridge ignores the weights", "wrong_1",
+            "test_weighted_ridge_hidden", ("the weights w are ignored", "gradient of the objective")),
+    Mistake("weighted_ridge without the penalty", "wrong_2",
+            "test_weighted_ridge_hidden", ("without the penalty",)),
+    Mistake("weighted_ridge scales rows by w instead of sqrt(w)", "wrong_3",
+            "test_weighted_ridge_hidden", ("rows scaled by w", "sqrt(w)")),
+    Mistake("weighted_ridge adds lam * ones instead of lam * I", "wrong_4",
+            "test_weighted_ridge_hidden", ("lam * np.ones", "diagonal only")),
+    Mistake("weighted_ridge stacks lam I instead of sqrt(lam) I", "wrong_5",
+            "test_weighted_ridge_hidden", ("lam^2 ||theta||^2", "sqrt(lam) I")),
+    Mistake("weighted_ridge multiplies by np.linalg.inv", "wrong_6",
+            "test_weighted_ridge_conditioning_hidden",
+            ("does not vanish", "times too large", "not backward stable"),
+            passes=("test_weighted_ridge_visible", "test_weighted_ridge_hidden")),
+    Mistake("weighted_least_norm ignores Q", "wrong_1",
+            "test_weighted_least_norm_hidden", ("not the minimiser of x^T Q x", "feasible direction", "ignores Q")),
+    Mistake("weighted_least_norm uses Q instead of its inverse", "wrong_2",
+            "test_weighted_least_norm_hidden", ("not the minimiser", "where Q^-1 belongs")),
+    Mistake("weighted_least_norm solves with A A^T", "wrong_3",
+            "test_weighted_least_norm_hidden", ("constraint A x = y does not hold", "(A Q^-1 A^T) c = y")),
+    Mistake("weighted_least_norm returns the multiplier", "wrong_4",
+            "test_weighted_least_norm_hidden", ("expected shape", "the multiplier")),
+    Mistake("logistic_hvp uses sigmoid instead of its derivative", "wrong_1",
+            "test_logistic_hvp_hidden", ("logistic_hvp", "sigmoid(z) (1 - sigmoid(z))")),
+    Mistake("logistic_hvp forgets the penalty", "wrong_2",
+            "test_logistic_hvp_hidden", ("contributes lam v",)),
+    Mistake("logistic_hvp returns the Hessian matrix", "wrong_3",
+            "test_logistic_hvp_hidden", ("expected shape", "the Hessian H itself is (n, n)")),
+    Mistake("logistic_hvp leaves out the weights s(1 - s)", "wrong_4",
+            "test_logistic_hvp_hidden", ("you left out the weights d",)),
+    Mistake("newton_step moves uphill", "wrong_1",
+            "test_newton_step_hidden", ("you moved uphill",)),
+    Mistake("newton_step takes a gradient step", "wrong_2",
+            "test_newton_step_hidden", ("a gradient-descent step",)),
+    Mistake("newton_step forms the Hessian without logistic_hvp", "wrong_3",
+            "test_newton_step_hidden", ("called logistic_hvp 0 times", "only through logistic_hvp")),
+    Mistake("newton_step multiplies by H instead of solving", "wrong_4",
+            "test_newton_step_hidden", ("instead of solving with it",)),
 ]
 # fmt: on
 
