@@ -3,11 +3,9 @@
 import textwrap
 
 SIGNATURES = {
-    "forward_difference": "f, x, h",
-    "central_difference": "f, x, h=1e-6",
-    "sigmoid": "x",
-    "loss": "x, w",
-    "stable_loss": "x, w",
+    "five_point_difference": "f, x, h=1e-3",
+    "complex_step": "f, x, h=1e-20",
+    "log_cosh": "r",
     "dloss_dx": "x, w",
     "dloss_dw": "x, w",
     "total_derivative_example": "x",
@@ -22,59 +20,72 @@ def define(name, body):
 
 # (name, solution cell, function body)
 _WRONG_BODIES = [
-    ("forward_divides_by_2h", "forward_difference", "return (f(x + h) - f(x)) / (2 * h)"),
-    ("central_divides_by_h", "central_difference", "return (f(x + h) - f(x - h)) / h"),
-    ("loss_without_minus", "loss", "return np.log(sigmoid(w * x**2))"),
-    ("stable_loss_is_the_direct_formula", "stable_loss", "return -np.log(sigmoid(w * x**2))"),
-    ("dloss_dw_uses_sigmoid_not_sigmoid_minus_1", "dloss_dw", "return sigmoid(w * x**2) * x**2"),
+    ("five_point_divides_by_6h", "five_point_difference",
+     "return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (6 * h)"),
+    ("five_point_outer_signs_flipped", "five_point_difference",
+     "return (f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) - f(x - 2 * h)) / (12 * h)"),
+    ("five_point_is_central", "five_point_difference", "return (f(x + h) - f(x - h)) / (2 * h)"),
+    ("five_point_weights_swapped", "five_point_difference",
+     "return (-8 * f(x + 2 * h) + f(x + h) - f(x - h) + 8 * f(x - 2 * h)) / (12 * h)"),
+    ("five_point_default_step_1e_6", "five_point_difference",
+     "return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)"),
+    ("complex_step_returns_complex", "complex_step", "return (f(x + 1j * h) - f(x)) / (1j * h)"),
+    ("complex_step_real_part", "complex_step", "return np.real(f(x + 1j * h)) / h"),
+    ("complex_step_real_difference", "complex_step", "return (f(x + h) - f(x - h)) / (2 * h)"),
+    ("complex_step_default_step_1e_8", "complex_step", "return np.imag(f(x + 1j * h)) / h"),
+    ("log_cosh_naive_overflows", "log_cosh", "return np.log(np.cosh(r))"),
+    ("log_cosh_forgets_log_2", "log_cosh", "return np.logaddexp(r, -r)"),
+    ("log_cosh_asymptote_only", "log_cosh", "return np.abs(r) - np.log(2)"),
+    ("log_cosh_abs_missing_in_exp", "log_cosh",
+     "return np.abs(r) + np.log1p(np.exp(-2 * r)) - np.log(2)"),
+    ("dloss_dx_misses_path_through_sin", "dloss_dx", "return np.tanh(w * x - np.sin(x)) * w"),
+    ("dloss_dx_cos_sign", "dloss_dx", "return np.tanh(w * x - np.sin(x)) * (w + np.cos(x))"),
+    ("dloss_dx_sinh_over_cosh_nan", "dloss_dx",
+     "r = w * x - np.sin(x)\nc = np.cosh(r)\nreturn (1 / c) * np.sinh(r) * (w - np.cos(x))"),
+    ("dloss_dw_is_dloss_dx", "dloss_dw", "return np.tanh(w * x - np.sin(x)) * (w - np.cos(x))"),
+    ("dloss_dw_factor_w", "dloss_dw", "return np.tanh(w * x - np.sin(x)) * w"),
+    ("dloss_dw_sinh_over_cosh_nan", "dloss_dw",
+     "r = w * x - np.sin(x)\nreturn np.sinh(r) / np.cosh(r) * x"),
     ("total_derivative_misses_partial_in_x", "total_derivative_example", "return np.sin(x) * 2 * x"),
-    ("forward_is_central", "forward_difference", "return (f(x + h) - f(x - h)) / (2 * h)"),
-    ("central_uses_f_x_plus_h_minus_f_x", "central_difference", "return (f(x + h) - f(x)) / (2 * h)"),
-    ("stable_loss_log_of_1_plus_exp", "stable_loss", "return np.log(1 + np.exp(-w * x**2))"),
-    ("dloss_dx_misses_factor_2", "dloss_dx", "b = w * x**2\nreturn (sigmoid(b) - 1) * w * x"),
-    ("dloss_dw_uses_x_not_x_squared", "dloss_dw", "return (sigmoid(w * x**2) - 1) * x"),
     ("total_derivative_misses_path_through_y", "total_derivative_example", "return x**2 * np.cos(x)"),
-    ("sigmoid_exponent_sign", "sigmoid", "return 1 / (1 + np.exp(x))"),
-    ("forward_is_backward", "forward_difference", "return (f(x) - f(x - h)) / h"),
-    ("central_default_step_1e_4", "central_difference", "return (f(x + h) - f(x - h)) / (2 * h)"),
     ("total_derivative_wrong_sign_of_cos", "total_derivative_example",
      "return 2 * x * np.sin(x) - x**2 * np.cos(x)"),
-    ("sigmoid_exp_ratio_nan_at_800", "sigmoid", "return np.exp(x) / (1 + np.exp(x))"),
-    ("loss_uses_w_x", "loss", "return -np.log(sigmoid(w * x))"),
-    ("dloss_dx_sign_flipped", "dloss_dx", "b = w * x**2\nreturn (1 - sigmoid(b)) * 2 * w * x"),
-    ("dloss_dw_is_dloss_dx", "dloss_dw", "return (sigmoid(w * x**2) - 1) * 2 * w * x"),
 ]  # fmt: skip
 
 MISTAKES = {name: {cell: define(cell, body)} for name, cell, body in _WRONG_BODIES}
-# The default-step mistake changes the signature, not the body.
-MISTAKES["central_default_step_1e_4"]["central_difference"] = MISTAKES["central_default_step_1e_4"][
-    "central_difference"
-].replace("h=1e-6", "h=1e-4")
+# The default-step mistakes change the signature, not the body.
+for _name, _cell, _old, _new in [
+    ("five_point_default_step_1e_6", "five_point_difference", "h=1e-3", "h=1e-6"),
+    ("complex_step_default_step_1e_8", "complex_step", "h=1e-20", "h=1e-8"),
+]:
+    MISTAKES[_name][_cell] = MISTAKES[_name][_cell].replace(_old, _new)
 
 _ALTERNATIVE_BODIES = {
-    # other algebra and a sigmoid that is accurate only in absolute terms in the left tail
-    "tanh_sigmoid_node_products": {
-        "forward_difference": "fx = f(x)\nreturn (f(x + h) - fx) * (1.0 / h)",
-        "central_difference": "xp, xm = x + h, x - h  # the steps actually taken\n"
-        "return (f(xp) - f(xm)) / (xp - xm)",
-        "sigmoid": "return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))",
-        "loss": "return -np.log(sigmoid(w * x * x))",
-        "stable_loss": "b = w * x**2\nreturn np.maximum(-b, 0.0) + np.log1p(np.exp(-np.abs(b)))",
-        "dloss_dx": "a = x**2\nb = w * a\ns = sigmoid(b)\n"
-        "dlds = -1 / s\ndsdb = s * (1 - s)\nreturn dlds * dsdb * w * 2 * x",
-        "dloss_dw": "return x**2 * (sigmoid(w * x**2) - 1.0)",
+    # the Richardson form, a complex difference quotient, log1p with |r|, node-by-node products
+    "richardson_log1p_nodes": {
+        "five_point_difference": "def central(step):\n"
+        "    return (f(x + step) - f(x - step)) / (2 * step)\n\n"
+        "return (4 * central(h) - central(2 * h)) / 3",
+        "complex_step": "return ((f(x + 1j * h) - f(x)) / (1j * h)).real",
+        "log_cosh": "a = np.abs(r)\nreturn a + np.log1p(np.exp(-2 * a)) - np.log(2)",
+        "dloss_dx": "p = w * x\nt = np.sin(x)\nr = p - t\ndldr = np.tanh(r)\n"
+        "dldp, dldt = dldr * 1.0, dldr * -1.0\nreturn dldp * w + dldt * np.cos(x)",
+        "dloss_dw": "r = w * x - np.sin(x)\ne = np.exp(-2 * np.abs(r))\n"
+        "return np.sign(r) * (1 - e) / (1 + e) * x",
         "total_derivative_example": "return 2 * x * np.sin(x) + x**2 * np.cos(x)",
     },
-    # the naive sigmoid (overflow warnings at -800), plain floats and the math module
-    "naive_sigmoid_math_module": {
-        "forward_difference": "x1 = x + h\nreturn (f(x1) - f(x)) / (x1 - x)",
-        "central_difference": "return (f(x + h) - f(x - h)) / h / 2",
-        "sigmoid": "return 1 / (1 + np.exp(-x))",
-        "loss": "import math\n\nreturn -math.log(sigmoid(w * x**2))",
-        "stable_loss": "import math\n\nb = w * x**2\nif b >= 0:\n"
-        "    return math.log1p(math.exp(-b))\nreturn -b + math.log1p(math.exp(b))",
-        "dloss_dx": "return (sigmoid(w * x**2) - 1) * 2 * w * x",
-        "dloss_dw": "return -(x**2) / (1 + np.exp(w * x**2))",
+    # plain loops and the math module for floats, a case split for log cosh
+    "math_module_case_split": {
+        "five_point_difference": "weights = {-2: 1, -1: -8, 1: 8, 2: -1}\n"
+        "return sum(c * f(x + k * h) for k, c in weights.items()) / (12 * h)",
+        "complex_step": "z = f(x + h * 1j)\nreturn np.imag(z / h)",
+        "log_cosh": "a = np.abs(np.asarray(r, dtype=float))\n"
+        "small = np.log(np.cosh(np.minimum(a, 20.0)))\n"
+        "large = a - np.log(2.0) + np.log1p(np.exp(-2 * a))\n"
+        "out = np.where(a < 20.0, small, large)\n"
+        "return float(out) if out.ndim == 0 else out",
+        "dloss_dx": "import math\n\nr = w * x - math.sin(x)\nreturn math.tanh(r) * (w - math.cos(x))",
+        "dloss_dw": "import math\n\nreturn x * math.tanh(w * x - math.sin(x))",
         "total_derivative_example": "import math\n\ny = x * x\n"
         "return math.sin(x) * 2 * x + y * math.cos(x)",
     },
@@ -85,17 +96,17 @@ ALTERNATIVES = {
 }
 
 COMMON = [
-    "central_divides_by_h",
-    "loss_without_minus",
-    "stable_loss_is_the_direct_formula",
-    "dloss_dx_misses_factor_2",
+    "five_point_outer_signs_flipped",
+    "complex_step_returns_complex",
+    "log_cosh_naive_overflows",
+    "dloss_dx_misses_path_through_sin",
     "total_derivative_misses_partial_in_x",
 ]
 
-# loss, dloss_dx and dloss_dw call the student's sigmoid
-DEPENDS = {"loss": {"sigmoid"}, "dloss_dx": {"sigmoid"}, "dloss_dw": {"sigmoid"}}
+# every exercise is graded on its own: no test depends on another solution cell
+DEPENDS = {}
 
 HOSTILE = {
-    "stderr_warning": "sigmoid",  # the tests call sigmoid directly: stderr lands in their output
+    "stderr_warning": "log_cosh",  # the tests call log_cosh directly: stderr lands in their output
     "memory_bomb": "total_derivative_example",  # called directly: MemoryError in the test cell
 }

@@ -10,253 +10,263 @@ def src(code):
 
 # ------------------------------------------------- correct cells that the mistakes start from
 
-FORWARD_MUL_DIV = src("""
-    def mul_jvp(a, b, da, db):
-        return da * b + a * db
+FORWARD_UNARY = src("""
+    def sin_jvp(a, da):
+        return math.cos(a) * da
 
 
-    def div_jvp(a, b, da, db):
-        return (da - (a / b) * db) / b
+    def tanh_jvp(a, da):
+        t = math.tanh(a)
+        return (1.0 - t * t) * da
+
+
+    def sqrt_jvp(a, da):
+        return da / (2.0 * math.sqrt(a))
 """)
 
 FORWARD_REFLECTED = src("""
-    def forward_rsub(self, other):
-        return _as_forward(other) - self
-
-
     def forward_rtruediv(self, other):
-        return _as_forward(other) / self
+        q = other / self.value
+        return ForwardValue(q, -q / self.value * self.deriv)
 
 
     def forward_rpow(self, other):
-        return _as_forward(other) ** self
+        v = other ** self.value
+        return ForwardValue(v, v * math.log(other) * self.deriv)
+
+
+    def forward_abs(self):
+        if self.value > 0:
+            return ForwardValue(self.value, self.deriv)
+        if self.value < 0:
+            return ForwardValue(-self.value, -self.deriv)
+        return ForwardValue(0.0, 0.0)
 """)
 
-FORWARD_EXP_LOG_SIGMOID = src("""
-    def exp_jvp(a, da):
-        return math.exp(a) * da
+_UNARY_FUNCS = {"_sin": "math.sin(a)", "_tanh": "math.tanh(a)", "_sqrt": "math.sqrt(a)"}
 
 
-    def log_jvp(a, da):
-        return da / a
-
-
-    def sigmoid_jvp(a, da):
-        s = sigmoid_float(a)
-        return s * (1.0 - s) * da
-""")
-
-
-def reverse_cell(**grads):
-    """The reverse-mode operation classes with the given `grads` bodies (one line each)."""
-    funcs = {
-        "_mul": ("a, b", "a * b"),
-        "_div": ("a, b", "a / b"),
-        "_pow": ("a, b", "a ** b"),
-        "_exp": ("a", "math.exp(a)"),
-        "_log": ("a", "math.log(a)"),
-        "_sigmoid": ("a", "sigmoid_float(a)"),
-    }
+def reverse_unary(
+    _sin="return (math.cos(a),)",
+    _tanh="return (1.0 - self.value * self.value,)",
+    _sqrt="return (0.5 / self.value,)",
+):
+    """The cell of Exercise 3 with the given `grads` bodies."""
     blocks = []
-    for name, body in grads.items():
-        args, func = funcs[name]
+    for name, body in (("_sin", _sin), ("_tanh", _tanh), ("_sqrt", _sqrt)):
         body = textwrap.indent(src(body), " " * 8)
         blocks.append(
             f"class {name}(AutogradValue):\n"
-            f"    def func(self, {args}):\n"
-            f"        return {func}\n\n"
-            f"    def grads(self, {args}):\n"
+            f"    def func(self, a):\n"
+            f"        return {_UNARY_FUNCS[name]}\n\n"
+            f"    def grads(self, a):\n"
             f"{body}\n"
         )
     return "\n\n".join(blocks)
 
 
-TOPOLOGICAL_ORDER = src("""
-    def topological_order(root):
-        order, visited = [], set()
-        stack = [(root, False)]
-        while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
-                continue
-            if node in visited:
-                continue
-            visited.add(node)
-            stack.append((node, True))
-            for parent in node.parents:
-                if isinstance(parent, AutogradValue) and parent not in visited:
-                    stack.append((parent, False))
-        return order
-""")
-
-
-def backward_cell(body):
+def reverse_logaddexp(body):
     return (
-        "def backward(self):\n"
-        + textwrap.indent(src(body), " " * 4)
-        + "\n\n\nAutogradValue.backward = backward\n"
+        "class _logaddexp(AutogradValue):\n"
+        "    def func(self, a, b):\n"
+        "        return float(np.logaddexp(a, b))\n\n"
+        "    def grads(self, a, b):\n" + textwrap.indent(src(body), " " * 8) + "\n"
     )
 
+
+def define(name, args, body):
+    return f"def {name}({args}):\n" + textwrap.indent(src(body), " " * 4) + "\n"
+
+
+RECURSIVE_ORDER = define(
+    "topological_order",
+    "root",
+    """
+    order, visited = [], set()
+
+    def visit(node):
+        if node in visited:
+            return
+        visited.add(node)
+        for parent in node.parents:
+            if isinstance(parent, AutogradValue):
+                visit(parent)
+        order.append(node)
+
+    visit(root)
+    return order
+""",
+)
 
 # ---------------------------------------------------------------- the mistakes
 
 MISTAKES = {
-    "product rule missing a term": {
-        "forward_mul_div": FORWARD_MUL_DIV.replace("return da * b + a * db", "return da * b")
-    },
-    "forward pow ignores a varying exponent": {
-        "forward_pow": src("""
-            def pow_jvp(a, b, da, db):
-                return b * a ** (b - 1) * da
-        """)
-    },
-    "forward sigmoid rule uses the input instead of sigma(a)": {
-        "forward_exp_log_sigmoid": FORWARD_EXP_LOG_SIGMOID.replace(
-            "s = sigmoid_float(a)\n    return s * (1.0 - s) * da", "return a * (1.0 - a) * da"
+    "tanh rule uses the input instead of tanh(a)": {
+        "forward_unary": FORWARD_UNARY.replace(
+            "t = math.tanh(a)\n    return (1.0 - t * t) * da", "return (1.0 - a * a) * da"
         )
     },
-    "__rsub__ computes x - c instead of c - x": {
-        "forward_reflected": FORWARD_REFLECTED.replace(
-            "return _as_forward(other) - self", "return self - _as_forward(other)"
+    "sqrt rule without the factor 1/2": {
+        "forward_unary": FORWARD_UNARY.replace(
+            "return da / (2.0 * math.sqrt(a))", "return da / math.sqrt(a)"
         )
     },
-    "_div partial for the denominator with the wrong sign": {
-        "reverse_mul_div": reverse_cell(_mul="return b, a", _div="return 1.0 / b, a / b ** 2")
-    },
-    "_pow ignores the exponent's partial": {
-        "reverse_pow": reverse_cell(_pow="return b * a ** (b - 1), 0.0")
-    },
-    "_sigmoid grads uses the input a instead of sigma(a)": {
-        "reverse_exp_log_sigmoid": reverse_cell(
-            _exp="return (self.value,)",
-            _log="return (1.0 / a,)",
-            _sigmoid="return (a * (1.0 - a),)",
-        )
-    },
-    "topological order = reversed breadth-first order": {
-        "topological_order": src("""
-            def topological_order(root):
-                order, seen, k = [root], {root}, 0
-                while k < len(order):
-                    node = order[k]
-                    k += 1
-                    for parent in node.parents:
-                        if isinstance(parent, AutogradValue) and parent not in seen:
-                            seen.add(parent)
-                            order.append(parent)
-                return order[::-1]
-        """)
-    },
-    "backward overwrites instead of accumulating": {
-        "backward": backward_cell("""
-            order = topological_order(self)
-            for node in order:
-                node.grad = 0.0
-            self.grad = 1.0
-            for node in reversed(order):
-                for parent, d in zip(node.parents, node.grads(*node.args)):
-                    if isinstance(parent, AutogradValue):
-                        parent.grad = node.grad * d
-        """)
-    },
-    "quotient rule with the wrong sign": {
-        "forward_mul_div": FORWARD_MUL_DIV.replace(
-            "return (da - (a / b) * db) / b", "return (da + (a / b) * db) / b"
-        )
-    },
-    "forward pow takes log(a) even for a constant exponent": {
-        "forward_pow": src("""
-            def pow_jvp(a, b, da, db):
-                return b * a ** (b - 1) * da + a ** b * math.log(a) * db
-        """)
-    },
-    "exp rule ignores the tangent": {
-        "forward_exp_log_sigmoid": FORWARD_EXP_LOG_SIGMOID.replace(
-            "return math.exp(a) * da", "return math.exp(a)"
-        )
+    "sin rule ignores the tangent": {
+        "forward_unary": FORWARD_UNARY.replace("return math.cos(a) * da", "return math.cos(a)")
     },
     "__rtruediv__ computes x / c instead of c / x": {
         "forward_reflected": FORWARD_REFLECTED.replace(
-            "return _as_forward(other) / self", "return self / _as_forward(other)"
+            "q = other / self.value\n    return ForwardValue(q, -q / self.value * self.deriv)",
+            "return self / _as_forward(other)",
         )
-    },
-    "_mul partials in the wrong order": {
-        "reverse_mul_div": reverse_cell(_mul="return a, b", _div="return 1.0 / b, -a / b ** 2")
-    },
-    "_pow takes log(a) of a negative base": {
-        "reverse_pow": reverse_cell(_pow="return b * a ** (b - 1), a ** b * math.log(a)")
-    },
-    "_exp grads returns a bare number instead of a 1-tuple": {
-        "reverse_exp_log_sigmoid": reverse_cell(
-            _exp="return self.value",
-            _log="return (1.0 / a,)",
-            _sigmoid="return (self.value * (1.0 - self.value),)",
-        )
-    },
-    "recursive depth-first topological order": {
-        "topological_order": src("""
-            def topological_order(root):
-                order, visited = [], set()
-
-                def visit(node):
-                    if node in visited:
-                        return
-                    visited.add(node)
-                    for parent in node.parents:
-                        if isinstance(parent, AutogradValue):
-                            visit(parent)
-                    order.append(node)
-
-                visit(root)
-                return order
-        """)
-    },
-    "naive recursive backward (one call per path)": {
-        "backward": backward_cell("""
-            def push(node, upstream):
-                node.grad += upstream
-                for parent, d in zip(node.parents, node.grads(*node.args)):
-                    if isinstance(parent, AutogradValue):
-                        push(parent, upstream * d)
-
-            for node in topological_order(self):
-                node.grad = 0.0
-            push(self, 1.0)
-        """)
-    },
-    "forward_grad seeds every input at once": {
-        "forward_grad": src("""
-            def forward_grad(f, *xs):
-                out = f(*[ForwardValue(x, 1.0) for x in xs])
-                return tuple(out.deriv for _ in xs)
-        """)
     },
     "__rpow__ computes x ** c instead of c ** x": {
         "forward_reflected": FORWARD_REFLECTED.replace(
-            "return _as_forward(other) ** self", "return self ** _as_forward(other)"
+            "v = other ** self.value\n    return ForwardValue(v, v * math.log(other) * self.deriv)",
+            "return self ** _as_forward(other)",
+        )
+    },
+    "abs keeps the tangent's sign for negative x": {
+        "forward_reflected": FORWARD_REFLECTED.replace(
+            "return ForwardValue(-self.value, -self.deriv)",
+            "return ForwardValue(-self.value, self.deriv)",
+        )
+    },
+    "abs uses copysign at the kink": {
+        "forward_reflected": FORWARD_REFLECTED.replace(
+            "return ForwardValue(0.0, 0.0)",
+            "return ForwardValue(0.0, math.copysign(1.0, self.value) * self.deriv)",
+        )
+    },
+    "abs changes x in place": {
+        "forward_reflected": FORWARD_REFLECTED[: FORWARD_REFLECTED.index("def forward_abs")]
+        + src("""
+            def forward_abs(self):
+                if self.value < 0:
+                    self.value, self.deriv = -self.value, -self.deriv
+                elif self.value == 0:
+                    self.deriv = 0.0
+                return self
+        """)
+    },
+    "jacobian_forward returns nested lists": {
+        "jacobian_forward": define(
+            "jacobian_forward",
+            "f, xs",
+            """
+            columns = []
+            for j in range(len(xs)):
+                outputs = f([ForwardValue(x, 1.0 if k == j else 0.0) for k, x in enumerate(xs)])
+                columns.append([y.deriv if isinstance(y, ForwardValue) else 0.0 for y in outputs])
+            return [list(row) for row in zip(*columns)]
+            """,
+        )
+    },
+    "reflected operators ignore the input's tangent": {
+        "forward_reflected": FORWARD_REFLECTED.replace(
+            "return ForwardValue(q, -q / self.value * self.deriv)",
+            "return ForwardValue(q, -q / self.value)",
+        )
+    },
+    "_tanh grads uses the input a instead of tanh(a)": {
+        "reverse_unary": reverse_unary(_tanh="return (1.0 - a * a,)")
+    },
+    "_sqrt grads is 1 / (2a)": {"reverse_unary": reverse_unary(_sqrt="return (0.5 / a,)")},
+    "_sin grads returns a bare number instead of a 1-tuple": {
+        "reverse_unary": reverse_unary(_sin="return math.cos(a)")
+    },
+    "_sin grads with the wrong sign": {
+        "reverse_unary": reverse_unary(_sin="return (-math.cos(a),)")
+    },
+    "logaddexp partials by the literal softmax (overflow)": {
+        "reverse_logaddexp": reverse_logaddexp(
+            "ea, eb = math.exp(a), math.exp(b)\nreturn ea / (ea + eb), eb / (ea + eb)"
+        )
+    },
+    "logaddexp partials swapped": {
+        "reverse_logaddexp": reverse_logaddexp(
+            "v = self.value\nreturn math.exp(b - v), math.exp(a - v)"
+        )
+    },
+    "recursive depth-first topological order (the pseudocode as is)": {
+        "topological_order": RECURSIVE_ORDER
+    },
+    "iterative order that explores the parents last to first": {
+        "topological_order": define(
+            "topological_order",
+            "root",
+            """
+            order, visited = [], set()
+            stack = [(root, False)]
+            while stack:
+                node, parents_done = stack.pop()
+                if parents_done:
+                    order.append(node)
+                    continue
+                if node in visited:
+                    continue
+                visited.add(node)
+                stack.append((node, True))
+                for parent in node.parents:
+                    if isinstance(parent, AutogradValue) and parent not in visited:
+                        stack.append((parent, False))
+            return order
+        """,
+        )
+    },
+    "Kahn's algorithm (a valid order, but not the recursive one)": {
+        "topological_order": define(
+            "topological_order",
+            "root",
+            """
+            consumers, stack = {root: 0}, [root]
+            while stack:
+                node = stack.pop()
+                for parent in node.parents:
+                    if isinstance(parent, AutogradValue):
+                        if parent not in consumers:
+                            consumers[parent] = 0
+                            stack.append(parent)
+                        consumers[parent] += 1
+            order, ready = [], [root]
+            while ready:
+                node = ready.pop()
+                order.append(node)
+                for parent in node.parents:
+                    if isinstance(parent, AutogradValue):
+                        consumers[parent] -= 1
+                        if consumers[parent] == 0:
+                            ready.append(parent)
+            return order[::-1]
+        """,
         )
     },
     "iterative topological order without a visited set (walks every path)": {
-        "topological_order": src("""
-            def topological_order(root):
-                order, stack = [], [(root, False)]
-                while stack:
-                    node, done = stack.pop()
-                    if done:
-                        if node not in order:
-                            order.append(node)
-                        continue
-                    stack.append((node, True))
-                    for parent in node.parents:
-                        if isinstance(parent, AutogradValue):
-                            stack.append((parent, False))
-                return order
-        """)
+        "topological_order": define(
+            "topological_order",
+            "root",
+            """
+            order, stack = [], [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    if node not in order:
+                        order.append(node)
+                    continue
+                stack.append((node, True))
+                for parent in reversed(node.parents):
+                    if isinstance(parent, AutogradValue):
+                        stack.append((parent, False))
+            return order
+        """,
+        )
     },
-    "backward in breadth-first order": {
-        "backward": backward_cell("""
-            order, seen, k = [self], {self}, 0
+    "topological order = reversed breadth-first order": {
+        "topological_order": define(
+            "topological_order",
+            "root",
+            """
+            order, seen, k = [root], {root}, 0
             while k < len(order):
                 node = order[k]
                 k += 1
@@ -264,311 +274,305 @@ MISTAKES = {
                     if isinstance(parent, AutogradValue) and parent not in seen:
                         seen.add(parent)
                         order.append(parent)
-            for node in order:
-                node.grad = 0.0
-            self.grad = 1.0
-            for node in order:
-                for parent, d in zip(node.parents, node.grads(*node.args)):
-                    if isinstance(parent, AutogradValue):
-                        parent.grad += node.grad * d
-        """)
-    },
-    "reflected operators ignore the input's tangent": {
-        "forward_reflected": src("""
-            def forward_rsub(self, other):
-                return ForwardValue(other - self.value, -1.0)
-
-
-            def forward_rtruediv(self, other):
-                return ForwardValue(other / self.value, -other / self.value ** 2)
-
-
-            def forward_rpow(self, other):
-                return ForwardValue(other ** self.value, other ** self.value * math.log(other))
-        """)
-    },
-    "topological order with the root first": {
-        "topological_order": TOPOLOGICAL_ORDER.replace("return order", "return order[::-1]")
-    },
-    "backward does not reset the gradients": {
-        "backward": backward_cell("""
-            order = topological_order(self)
-            self.grad = 1.0
-            for node in reversed(order):
-                for parent, d in zip(node.parents, node.grads(*node.args)):
-                    if isinstance(parent, AutogradValue):
-                        parent.grad += node.grad * d
-        """)
-    },
-    "backward seeds the output before resetting (the seed is lost)": {
-        "backward": backward_cell("""
-            order = topological_order(self)
-            self.grad = 1.0
-            for node in order:
-                node.grad = 0.0
-            for node in reversed(order):
-                for parent, d in zip(node.parents, node.grads(*node.args)):
-                    if isinstance(parent, AutogradValue):
-                        parent.grad += node.grad * d
-        """)
+            return order[::-1]
+        """,
+        )
     },
     "recursive topological order that raises the recursion limit": {
-        "topological_order": src("""
-            def topological_order(root):
-                sys.setrecursionlimit(100_000)
-                order, visited = [], set()
-
-                def visit(node):
-                    if node in visited:
-                        return
-                    visited.add(node)
-                    for parent in node.parents:
-                        if isinstance(parent, AutogradValue):
-                            visit(parent)
-                    order.append(node)
-
-                visit(root)
-                return order
-        """)
+        "topological_order": RECURSIVE_ORDER.replace(
+            "order, visited = [], set()",
+            "sys.setrecursionlimit(100_000)\n    order, visited = [], set()",
+        )
+    },
+    "jacobian_forward seeds every input at once": {
+        "jacobian_forward": define(
+            "jacobian_forward",
+            "f, xs",
+            """
+            outputs = f([ForwardValue(x, 1.0) for x in xs])
+            row = [y.deriv if isinstance(y, ForwardValue) else 0.0 for y in outputs]
+            return np.array([[d] * len(xs) for d in row])
+        """,
+        )
+    },
+    "jacobian_forward puts the passes in rows (transposed)": {
+        "jacobian_forward": define(
+            "jacobian_forward",
+            "f, xs",
+            """
+            rows = []
+            for j in range(len(xs)):
+                outputs = f([ForwardValue(x, 1.0 if k == j else 0.0) for k, x in enumerate(xs)])
+                rows.append([y.deriv if isinstance(y, ForwardValue) else 0.0 for y in outputs])
+            return np.array(rows)
+        """,
+        )
+    },
+    "jacobian_forward reads .deriv of a constant output": {
+        "jacobian_forward": define(
+            "jacobian_forward",
+            "f, xs",
+            """
+            columns = []
+            for j in range(len(xs)):
+                outputs = f([ForwardValue(x, 1.0 if k == j else 0.0) for k, x in enumerate(xs)])
+                columns.append([y.deriv for y in outputs])
+            return np.array(columns).T
+        """,
+        )
+    },
+    "jacobian_forward calls f once more to count the outputs": {
+        "jacobian_forward": define(
+            "jacobian_forward",
+            "f, xs",
+            """
+            m = len(f(list(xs)))
+            jac = np.zeros((m, len(xs)))
+            for j in range(len(xs)):
+                outputs = f([ForwardValue(x, 1.0 if k == j else 0.0) for k, x in enumerate(xs)])
+                for i, y in enumerate(outputs):
+                    jac[i, j] = y.deriv if isinstance(y, ForwardValue) else 0.0
+            return jac
+        """,
+        )
+    },
+    "jacobian_reverse keeps stale grads of leaves outside the graph": {
+        "jacobian_reverse": define(
+            "jacobian_reverse",
+            "f, xs",
+            """
+            leaves = [AutogradValue(float(x)) for x in xs]
+            outputs = f(leaves)
+            jac = np.zeros((len(outputs), len(leaves)))
+            for i, y in enumerate(outputs):
+                if isinstance(y, AutogradValue):
+                    y.backward()
+                    jac[i] = [leaf.grad for leaf in leaves]
+            return jac
+        """,
+        )
+    },
+    "jacobian_reverse calls f once per output": {
+        "jacobian_reverse": define(
+            "jacobian_reverse",
+            "f, xs",
+            """
+            m = len(f([float(x) for x in xs]))
+            jac = np.zeros((m, len(xs)))
+            for i in range(m):
+                leaves = [AutogradValue(float(x)) for x in xs]
+                y = f(leaves)[i]
+                if isinstance(y, AutogradValue):
+                    y.backward()
+                    jac[i] = [leaf.grad for leaf in leaves]
+            return jac
+        """,
+        )
+    },
+    "jacobian_reverse calls backward() on a constant output": {
+        "jacobian_reverse": define(
+            "jacobian_reverse",
+            "f, xs",
+            """
+            leaves = [AutogradValue(float(x)) for x in xs]
+            outputs = f(leaves)
+            jac = np.zeros((len(outputs), len(leaves)))
+            for i, y in enumerate(outputs):
+                for leaf in leaves:
+                    leaf.grad = 0.0
+                y.backward()
+                jac[i] = [leaf.grad for leaf in leaves]
+            return jac
+        """,
+        )
     },
 }
 
 # ---------------------------------------------------------------- alternative correct answers
 
 ALTERNATIVES = {
-    # reordered terms, Kahn's algorithm, adjoints in a dictionary
-    "kahn_adjoint_dict": {
-        "forward_mul_div": src("""
-            def mul_jvp(a, b, da, db):
-                return a * db + b * da
+    # other formulas, operators reused, a stack of parent iterators, columns stacked
+    "operators_iterators": {
+        "forward_unary": src("""
+            def sin_jvp(a, da):
+                return da * math.sin(a + math.pi / 2)
 
 
-            def div_jvp(a, b, da, db):
-                return da / b - a * db / b ** 2
-        """),
-        "forward_pow": src("""
-            def pow_jvp(a, b, da, db):
-                result = b * a ** (b - 1) * da
-                if a > 0:
-                    result = result + a ** b * np.log(a) * db
-                return result
-        """),
-        "forward_exp_log_sigmoid": src("""
-            def exp_jvp(a, da):
-                return da * exp(a)
+            def tanh_jvp(a, da):
+                return da / math.cosh(a) ** 2
 
 
-            def log_jvp(a, da):
-                return da * a ** -1
-
-
-            def sigmoid_jvp(a, da):
-                e = math.exp(-abs(a))
-                return e / (1 + e) ** 2 * da
+            def sqrt_jvp(a, da):
+                return 0.5 * a ** -0.5 * da
         """),
         "forward_reflected": src("""
-            def forward_rsub(self, other):
-                return ForwardValue(other - self.value, -self.deriv)
-
-
-            def forward_rtruediv(self, other):
-                return ForwardValue(other / self.value, -other * self.deriv / self.value ** 2)
-
-
-            def forward_rpow(self, other):
-                v = other ** self.value
-                return ForwardValue(v, v * math.log(other) * self.deriv)
-        """),
-        "reverse_mul_div": reverse_cell(
-            _mul="return [b, a]", _div="return [1 / b, -self.value / b]"
-        ),
-        "reverse_pow": reverse_cell(
-            _pow="return b * a ** (b - 1), (self.value * float(np.log(a)) if a > 0 else 0.0)"
-        ),
-        "reverse_exp_log_sigmoid": reverse_cell(
-            _exp="return (math.exp(a),)",
-            _log="return (a ** -1,)",
-            _sigmoid="return (sigmoid_float(a) * sigmoid_float(-a),)",
-        ),
-        # Kahn's algorithm: count consumers, emit the root first, reverse at the end
-        "topological_order": src("""
-            def topological_order(root):
-                consumers, stack = {root: 0}, [root]
-                while stack:
-                    node = stack.pop()
-                    for parent in node.parents:
-                        if isinstance(parent, AutogradValue):
-                            if parent not in consumers:
-                                consumers[parent] = 0
-                                stack.append(parent)
-                            consumers[parent] += 1
-                order, ready = [], [root]
-                while ready:
-                    node = ready.pop()
-                    order.append(node)
-                    for parent in node.parents:
-                        if isinstance(parent, AutogradValue):
-                            consumers[parent] -= 1
-                            if consumers[parent] == 0:
-                                ready.append(parent)
-                return order[::-1]
-        """),
-        # adjoints in a dict, written back at the end
-        "backward": backward_cell("""
-            order = topological_order(self)
-            adjoint = {node: 0.0 for node in order}
-            adjoint[self] = 1.0
-            for node in order[::-1]:
-                partials = node.grads(*node.args)
-                for parent, d in zip(node.parents, partials):
-                    if isinstance(parent, AutogradValue):
-                        adjoint[parent] = adjoint[parent] + adjoint[node] * d
-            for node in order:
-                node.grad = adjoint[node]
-        """),
-        "forward_grad": src("""
-            def forward_grad(f, *xs):
-                n = len(xs)
-                return [f(*[ForwardValue(xs[j], float(i == j)) for j in range(n)]).deriv
-                        for i in range(n)]
-        """),
-    },
-    # float casts, composite reflected operators, depth-first search with iterators
-    "dfs_iterators_consumer_counts": {
-        "forward_mul_div": src("""
-            def mul_jvp(a, b, da, db):
-                return float(da) * float(b) + float(a) * float(db)
-
-
-            def div_jvp(a, b, da, db):
-                return (da * b - a * db) / (b * b)
-        """),
-        "forward_pow": src("""
-            def pow_jvp(a, b, da, db):
-                terms = [b * a ** (b - 1) * da]
-                if db:
-                    terms.append(math.exp(b * math.log(a)) * math.log(a) * db)
-                return sum(terms)
-        """),
-        "forward_exp_log_sigmoid": src("""
-            def exp_jvp(a, da):
-                return np.exp(a) * da
-
-
-            def log_jvp(a, da):
-                return 1 / a * da
-
-
-            def sigmoid_jvp(a, da):
-                s = 1 / (1 + math.exp(-a))
-                return da * (s - s * s)
-        """),
-        # through other operators: -x + c, c * x ** -1, exp(x log c)
-        "forward_reflected": src("""
-            def forward_rsub(self, other):
-                return -self + other
-
-
             def forward_rtruediv(self, other):
                 return other * self ** -1
 
 
             def forward_rpow(self, other):
                 return exp(self * math.log(other))
+
+
+            def forward_abs(self):
+                if self.value == 0:
+                    return ForwardValue(0.0, 0.0)
+                return self * (1.0 if self.value > 0 else -1.0)
         """),
-        "reverse_mul_div": reverse_cell(
-            _mul="return (b, a)", _div="inv = 1.0 / b\nreturn inv, -a * inv * inv"
+        "reverse_unary": reverse_unary(
+            _sin="return [math.cos(a)]",
+            _tanh="return (1 / math.cosh(a) ** 2,)",
+            _sqrt="return (1 / (2 * math.sqrt(a)),)",
         ),
-        "reverse_pow": reverse_cell(
-            _pow="""
-                if a > 0:
-                    return b * self.value / a, self.value * math.log(a)
-                return b * a ** (b - 1), 0.0
+        "reverse_logaddexp": reverse_logaddexp("return sigmoid_float(a - b), sigmoid_float(b - a)"),
+        "topological_order": define(
+            "topological_order",
+            "root",
             """
-        ),
-        "reverse_exp_log_sigmoid": reverse_cell(
-            _exp="return (math.exp(a),)",
-            _log="return [1 / a]",
-            _sigmoid="s = self.value\nreturn (s - s * s,)",
-        ),
-        # depth-first search with an explicit stack of parent iterators
-        "topological_order": src("""
-            def topological_order(root):
-                order, visited = [], {root}
-                stack = [(root, iter(root.parents))]
-                while stack:
-                    node, parents = stack[-1]
-                    for parent in parents:
-                        if isinstance(parent, AutogradValue) and parent not in visited:
-                            visited.add(parent)
-                            stack.append((parent, iter(parent.parents)))
-                            break
-                    else:
-                        stack.pop()
-                        order.append(node)
-                return order
-        """),
-        # no topological_order at all: release a node once all of its consumers are done
-        "backward": backward_cell("""
-            pending, nodes, stack = {id(self): 0}, [self], [self]
+            order, visited = [], {root}
+            stack = [(root, iter(root.parents))]
             while stack:
-                node = stack.pop()
-                for parent in node.parents:
-                    if isinstance(parent, AutogradValue):
-                        if id(parent) not in pending:
-                            pending[id(parent)] = 0
-                            nodes.append(parent)
-                            stack.append(parent)
-                        pending[id(parent)] += 1
-            for node in nodes:
-                node.grad = 0.0
-            self.grad = 1.0
-            ready = [self]
-            while ready:
-                node = ready.pop()
-                for parent, d in zip(node.parents, node.grads(*node.args)):
-                    if isinstance(parent, AutogradValue):
-                        parent.grad += node.grad * d
-                        pending[id(parent)] -= 1
-                        if pending[id(parent)] == 0:
-                            ready.append(parent)
+                node, parents = stack[-1]
+                for parent in parents:
+                    if isinstance(parent, AutogradValue) and parent not in visited:
+                        visited.add(parent)
+                        stack.append((parent, iter(parent.parents)))
+                        break
+                else:
+                    stack.pop()
+                    order.append(node)
+            return order
+        """,
+        ),
+        "jacobian_forward": define(
+            "jacobian_forward",
+            "f, xs",
+            """
+            def column(j):
+                outputs = f([ForwardValue(x, float(k == j)) for k, x in enumerate(xs)])
+                return [getattr(y, "deriv", 0.0) for y in outputs]
+
+            return np.column_stack([column(j) for j in range(len(xs))])
+        """,
+        ),
+        "jacobian_reverse": define(
+            "jacobian_reverse",
+            "f, xs",
+            """
+            leaves = [AutogradValue(x) for x in xs]
+            rows = []
+            for y in f(leaves):
+                if not isinstance(y, AutogradValue):
+                    rows.append([0.0] * len(leaves))
+                    continue
+                y.backward()
+                below = {id(node) for node in topological_order(y)}
+                rows.append([leaf.grad if id(leaf) in below else 0.0 for leaf in leaves])
+            return np.array(rows, dtype=float).reshape(-1, len(leaves))
+        """,
+        ),
+    },
+    # values built directly, an explicit stack with an "emit" mark and reversed parents
+    "direct_values_emit_marks": {
+        "forward_unary": src("""
+            def sin_jvp(a, da):
+                return float(np.cos(a)) * da
+
+
+            def tanh_jvp(a, da):
+                return (1 - math.tanh(a) ** 2) * da
+
+
+            def sqrt_jvp(a, da):
+                return da / 2 / math.sqrt(a)
         """),
-        "forward_grad": src("""
-            def forward_grad(f, *xs):
-                gradient = ()
-                for i, _ in enumerate(xs):
-                    tangents = [0.0] * len(xs)
-                    tangents[i] = 1.0
-                    out = f(*map(ForwardValue, xs, tangents))
-                    gradient += (out.deriv,)
-                return gradient
+        "forward_reflected": src("""
+            def forward_rtruediv(self, other):
+                return ForwardValue(other / self.value, -other * self.deriv / self.value ** 2)
+
+
+            def forward_rpow(self, other):
+                v = math.pow(other, self.value)
+                return ForwardValue(v, v * math.log(other) * self.deriv)
+
+
+            def forward_abs(self):
+                sign = (self.value > 0) - (self.value < 0)
+                return ForwardValue(abs(self.value), sign * self.deriv)
         """),
+        "reverse_unary": reverse_unary(
+            _sin="return (math.cos(a),)",
+            _tanh="t = self.value\nreturn (1 - t ** 2,)",
+            _sqrt="return (1 / (2 * self.value),)",
+        ),
+        "reverse_logaddexp": reverse_logaddexp(
+            "m = max(a, b)\nea, eb = math.exp(a - m), math.exp(b - m)\nreturn ea / (ea + eb), eb / (ea + eb)"
+        ),
+        "topological_order": define(
+            "topological_order",
+            "root",
+            """
+            order, visited = [], set()
+            stack = [(root, False)]
+            while stack:
+                node, parents_done = stack.pop()
+                if parents_done:
+                    order.append(node)
+                    continue
+                if node in visited:
+                    continue
+                visited.add(node)
+                stack.append((node, True))
+                for parent in reversed(node.parents):  # the first parent on top
+                    if isinstance(parent, AutogradValue) and parent not in visited:
+                        stack.append((parent, False))
+            return order
+        """,
+        ),
+        "jacobian_forward": define(
+            "jacobian_forward",
+            "f, xs",
+            """
+            n = len(xs)
+            passes = []
+            for j in range(n):
+                tangents = [0.0] * n
+                tangents[j] = 1.0
+                outputs = f(list(map(ForwardValue, xs, tangents)))
+                passes.append([y.deriv if isinstance(y, ForwardValue) else 0.0 for y in outputs])
+            return np.array(passes, dtype=float).reshape(n, -1).T
+        """,
+        ),
+        "jacobian_reverse": define(
+            "jacobian_reverse",
+            "f, xs",
+            """
+            leaves = [AutogradValue(float(x)) for x in xs]
+            outputs = list(f(leaves))
+            jac = np.zeros((len(outputs), len(leaves)))
+            for i, y in enumerate(outputs):
+                if isinstance(y, AutogradValue):
+                    for leaf in leaves:
+                        leaf.grad = 0.0
+                    y.backward()
+                    for j, leaf in enumerate(leaves):
+                        jac[i, j] = leaf.grad
+            return jac
+        """,
+        ),
     },
 }
 
 COMMON = [
-    "product rule missing a term",
-    "_div partial for the denominator with the wrong sign",
-    "topological order = reversed breadth-first order",
-    "backward overwrites instead of accumulating",
-    "backward does not reset the gradients",
-    "__rsub__ computes x - c instead of c - x",
+    "tanh rule uses the input instead of tanh(a)",
+    "__rtruediv__ computes x / c instead of c / x",
+    "logaddexp partials by the literal softmax (overflow)",
+    "iterative order that explores the parents last to first",
+    "jacobian_reverse keeps stale grads of leaves outside the graph",
+    "jacobian_forward puts the passes in rows (transposed)",
 ]
 
-# backward calls the student's topological_order; the integration test checks every exercise
-DEPENDS = {
-    "backward": {"topological_order"},
-    "test_forward_grad_hidden": {
-        "forward_mul_div",
-        "forward_pow",
-        "forward_exp_log_sigmoid",
-        "forward_reflected",
-        "reverse_mul_div",
-        "reverse_pow",
-        "reverse_exp_log_sigmoid",
-        "topological_order",
-        "backward",
-    },
-}
+# every exercise is graded on its own (the tests bring their own topological order where needed)
+DEPENDS = {}
 
-HOSTILE = {"deleted_test_cell": "backward"}
+HOSTILE = {"deleted_test_cell": "jacobian_reverse"}

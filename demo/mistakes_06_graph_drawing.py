@@ -1,5 +1,5 @@
-"""Assignment 06 (graph drawing): realistic mistakes and other correct answers
-(see demo/__init__.py)."""
+"""Assignment 06 (reading and drawing computational graphs): realistic mistakes and other
+correct answers (see demo/__init__.py)."""
 
 import textwrap
 
@@ -8,268 +8,349 @@ def src(code):
     return textwrap.dedent(code).strip("\n") + "\n"
 
 
-FMT = """
-def _fmt(a):
-    text = np.array2string(np.asarray(a) + 0.0, precision=4, suppress_small=True)
-    return text.replace("\\n", r"\\l") + (r"\\l" if "\\n" in text else "")
-"""
+RIGHT = {
+    "A": ("z", "wrong_vjp"),
+    "B": ("x2*w2", "wrong_edge"),
+    "C": ("b", "wrong_shape"),
+    "D": ("u", "missing_accumulation"),
+    "E": ("y", "wrong_op"),
+}
 
 
-def draw_dot_cell(
-    check='if rankdir not in ("LR", "TB"):\n        raise ValueError("rankdir must be LR or TB")',
-    name='f"n{k}"',
-    graph_rankdir="rankdir",
-    op_nodes=True,
-):
-    """A draw_dot solution cell with one piece replaced."""
-    if op_nodes:
-        body = """
-    for node in nodes:
-        dot.node(ids[node], label=node_label(node, ids[node]), shape="record")
-        if node.parents:
-            dot.node(ids[node] + "_op", label=op_label(node))
-            dot.edge(ids[node] + "_op", ids[node])
-    for parent, child in edges:
-        dot.edge(ids[parent], ids[child] + "_op")
-"""
-    else:
-        body = """
-    for node in nodes:
-        dot.node(ids[node], label=node_label(node, ids[node]), shape="record")
-    for parent, child in edges:
-        dot.edge(ids[parent], ids[child])
-"""
-    return (
-        'def draw_dot(root, format="svg", rankdir="LR"):\n'
-        f"    {check}\n"
-        "    nodes, edges = trace(root)\n"
-        f"    ids = {{node: {name} for k, node in enumerate(nodes)}}\n"
-        f'    dot = graphviz.Digraph(format=format, graph_attr={{"rankdir": {graph_rankdir}}})\n'
-        + body.lstrip("\n")
-        + "    return dot\n"
+def findings_cell(**changes):
+    answers = {**RIGHT, **changes}
+    lines = "".join(f"    {k!r}: {v!r},\n" for k, v in sorted(answers.items()))
+    return "FINDINGS = {\n" + lines + "}\n"
+
+
+def edge_cell(body):
+    return "def edge_cotangents(root, grad=None):\n" + textwrap.indent(src(body), " " * 4)
+
+
+def flow_cell(body):
+    return 'def draw_gradient_flow(root, source, rankdir="LR"):\n' + textwrap.indent(
+        src(body), " " * 4
     )
 
 
-def label_cell(body):
-    return (
-        src(FMT)
-        + '\n\ndef node_label(node, default_name=""):\n'
-        + textwrap.indent(src(body), "    ")
-    )
+GRAD_CHECK = """
+if grad is None:
+    if root.value.size != 1:
+        raise ValueError("grad is needed for a non-scalar root")
+    grad = np.ones_like(root.value)
+grad = np.asarray(grad, dtype=np.float64)
+if grad.shape != root.shape:
+    raise ValueError("grad must have the root's shape")
+"""
 
+EDGE_SWEEP = """
+nodes, edges = trace(root)
+first, k = {}, 0
+for node in nodes:
+    first[node] = k
+    k += len(node.parents)
+contributions = [None] * len(edges)
+cotangents = {root: grad}
+for child in reversed(nodes):
+    if not child.parents:
+        continue
+    g = cotangents.pop(child)
+    parts = child.op.vjp(g, *(p.value for p in child.parents), **child.kwargs)
+    for slot, (parent, part) in enumerate(zip(child.parents, parts)):
+        contributions[first[child] + slot] = np.asarray(part, dtype=np.float64)
+        cotangents[parent] = cotangents[parent] + part if parent in cotangents else part
+return contributions
+"""
 
-RECURSIVE_TRACE = src("""
-    def trace(root):
-        nodes, visited = [], set()
-
-        def build(v):
-            if v not in visited:
-                visited.add(v)
-                for p in v.parents:
-                    build(p)
-                nodes.append(v)
-
-        build(root)
-        return nodes, [(p, c) for c in nodes for p in c.parents]
-    """)
-
-NO_VISITED_TRACE = src("""
-    def trace(root):
-        nodes, edges, stack = [], [], [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                nodes.append(node)
-                continue
-            stack.append((node, True))
-            for p in reversed(node.parents):
-                edges.append((p, node))
-                stack.append((p, False))
-        return nodes, edges
-    """)
-
-REVERSED_EDGES_TRACE = src("""
-    def trace(root):
-        nodes, visited, stack = [], set(), [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                nodes.append(node)
-            elif node not in visited:
-                visited.add(node)
-                stack.append((node, True))
-                stack.extend((p, False) for p in reversed(node.parents))
-        return nodes, [(child, p) for child in nodes for p in child.parents]
-    """)
-
-PREORDER_TRACE = src("""
-    def trace(root):
-        nodes, visited, stack = [], set(), [root]
-        while stack:
-            node = stack.pop()
-            if node in visited:
-                continue
-            visited.add(node)
-            nodes.append(node)
-            stack.extend(node.parents)
-        return nodes, [(p, c) for c in nodes for p in c.parents]
-    """)
-
+FLOW = """
+nodes, edges = trace(root)
+if not any(node is source for node in nodes):
+    raise ValueError("source is not in the graph")
+children = {node: [] for node in nodes}
+for parent, child in edges:
+    children[parent].append(child)
+on_path, stack = {source}, [source]
+while stack:
+    for child in children[stack.pop()]:
+        if child not in on_path:
+            on_path.add(child)
+            stack.append(child)
+ids = {node: f"n{k}" for k, node in enumerate(nodes)}
+dot = graphviz.Digraph(graph_attr={"rankdir": rankdir})
+for node in nodes:
+    color = "red" if node in on_path else "gray"
+    dot.node(ids[node], label=record_label(node, ids[node]), shape="record", color=color)
+    if node.parents:
+        op_color = "red" if node in on_path and node is not source else "gray"
+        dot.node(ids[node] + "_op", label=op_label(node), color=op_color)
+        dot.edge(ids[node] + "_op", ids[node], color=op_color)
+for parent, child in edges:
+    color = "red" if parent in on_path and child in on_path else "gray"
+    dot.edge(ids[parent], ids[child] + "_op", color=color)
+return dot
+"""
 
 # ---------------------------------------------------------------- wrong answers
 
 MISTAKES = {
-    "recursive trace (micrograd's build_topo)": {"trace": RECURSIVE_TRACE},
-    "label without the gradient": {
-        "node_label": label_cell(
-            'name = getattr(node, "name", None) or default_name\n'
-            'return f"{{ {name} | v={_fmt(node.value)} }}"'
+    "sigmoid's VJP bug reported at p": {"findings": findings_cell(A=("p", "wrong_vjp"))},
+    "wrong edge reported at the input it comes from": {
+        "findings": findings_cell(B=("w1", "wrong_edge"))
+    },
+    "shape bug read as a wrong VJP": {"findings": findings_cell(C=("b", "wrong_vjp"))},
+    "missing accumulation read as a wrong VJP": {"findings": findings_cell(D=("u", "wrong_vjp"))},
+    "wrong axis read as a shape bug": {"findings": findings_cell(E=("y", "wrong_shape"))},
+    "cotangents overwritten (no accumulation)": {
+        "edge_cotangents": edge_cell(
+            GRAD_CHECK
+            + EDGE_SWEEP.replace(
+                "cotangents[parent] + part if parent in cotangents else part", "part"
+            )
         )
     },
-    "node names from id()": {"draw_dot": draw_dot_cell(name="str(id(node))")},
-    "iterative trace without a visited set": {"trace": NO_VISITED_TRACE},
-    "label at numpy's default precision": {
-        "node_label": label_cell(
-            'name = getattr(node, "name", None) or default_name\n'
-            'v = np.array2string(node.value).replace("\\n", r"\\l")\n'
-            'g = np.array2string(node.grad).replace("\\n", r"\\l")\n'
-            'return f"{{ {name} | v={v} | g={g} }}"'
+    "one contribution per (parent, child) pair": {
+        "edge_cotangents": edge_cell(
+            GRAD_CHECK
+            + """
+            nodes, edges = trace(root)
+            carried = {}
+            cotangents = {root: grad}
+            for child in reversed(nodes):
+                if not child.parents:
+                    continue
+                g = cotangents.pop(child)
+                parts = child.op.vjp(g, *(p.value for p in child.parents), **child.kwargs)
+                for parent, part in zip(child.parents, parts):
+                    carried[(parent, child)] = part
+                    cotangents[parent] = cotangents[parent] + part if parent in cotangents else part
+            return [np.asarray(carried[edge], dtype=np.float64) for edge in edges]
+            """.replace("\n            ", "\n")
         )
     },
-    "draw_dot without op nodes (edges between records)": {
-        "draw_dot": draw_dot_cell(op_nodes=False)
-    },
-    "edges reversed (child, parent)": {"trace": REVERSED_EDGES_TRACE},
-    "label ignores the default name": {
-        "node_label": label_cell(
-            "return f\"{{ {getattr(node, 'name', '')} | v={_fmt(node.value)} | g={_fmt(node.grad)} }}\""
+    "contributions sent on path by path (exponential)": {
+        "edge_cotangents": edge_cell(
+            GRAD_CHECK
+            + """
+            nodes, edges = trace(root)
+            first, k = {}, 0
+            for node in nodes:
+                first[node] = k
+                k += len(node.parents)
+            contributions = [np.zeros_like(p.value) for p, _ in edges]
+            stack = [(root, grad)]
+            while stack:
+                child, g = stack.pop()
+                if not child.parents:
+                    continue
+                parts = child.op.vjp(g, *(p.value for p in child.parents), **child.kwargs)
+                for slot, (parent, part) in enumerate(zip(child.parents, parts)):
+                    contributions[first[child] + slot] = contributions[first[child] + slot] + part
+                    stack.append((parent, part))
+            return contributions
+            """.replace("\n            ", "\n")
         )
     },
-    "rankdir not validated": {"draw_dot": draw_dot_cell(check="pass")},
-    "pre-order trace (root first)": {"trace": PREORDER_TRACE},
-    "rankdir ignored (always LR)": {"draw_dot": draw_dot_cell(graph_rankdir='"LR"')},
-    "rankdir checked with assert (no message)": {
-        "draw_dot": draw_dot_cell(check='assert rankdir in ("LR", "TB")')
+    "edge cotangents read from .grad after backward": {
+        "edge_cotangents": edge_cell(
+            GRAD_CHECK
+            + """
+            root.backward(grad)
+            contributions = []
+            for parent, child in trace(root)[1]:
+                parts = child.op.vjp(child.grad, *(p.value for p in child.parents), **child.kwargs)
+                slot = [k for k, p in enumerate(child.parents) if p is parent]
+                taken = sum(1 for q, c in contributions if c is child and q is parent)
+                contributions.append((parent, child, parts[slot[taken]]))
+            return [np.asarray(part, dtype=np.float64) for _, _, part in contributions]
+            """.replace("\n            ", "\n").replace(
+                "sum(1 for q, c in contributions if c is child and q is parent)",
+                "sum(1 for q, c, _ in contributions if c is child and q is parent)",
+            )
+        )
+    },
+    "grad of ones for a non-scalar root": {
+        "edge_cotangents": edge_cell(
+            "grad = np.ones_like(root.value) if grad is None else np.asarray(grad, dtype=np.float64)\n"
+            + EDGE_SWEEP
+        )
+    },
+    "path walked towards the inputs (ancestors of the source)": {
+        "draw_gradient_flow": flow_cell(
+            FLOW.replace(
+                "    for child in children[stack.pop()]:", "    for child in stack.pop().parents:"
+            )
+        )
+    },
+    "op node of the source coloured red": {
+        "draw_gradient_flow": flow_cell(
+            FLOW.replace(' and node is not source else "gray"', ' else "gray"')
+        )
+    },
+    "no ValueError for a source outside the graph": {
+        "draw_gradient_flow": flow_cell(
+            FLOW.replace(
+                """if not any(node is source for node in nodes):
+    raise ValueError("source is not in the graph")
+children = {node: [] for node in nodes}""",
+                "children = {node: [] for node in nodes}\nchildren[source] = children.get(source, [])",
+            )
+        )
+    },
+    "edges out of the path left gray": {
+        "draw_gradient_flow": flow_cell(
+            FLOW.replace(
+                'color = "red" if parent in on_path and child in on_path else "gray"\n    dot.edge',
+                'color = "gray"\n    dot.edge',
+            )
+        )
     },
 }
 
+# ---------------------------------------------------------------- other correct answers
+
 ALTERNATIVES = {
-    # Kahn's algorithm from the inputs, formatting with splitlines, rankdir via dot.attr,
-    # op nodes declared after all records, and edges emitted per child.
-    "kahn": {
-        "trace": src("""
-            def trace(root):
-                # discover the nodes (order of discovery is deterministic), count each node's parents
-                found, seen, stack = [], {root}, [root]
-                while stack:
-                    node = stack.pop()
-                    found.append(node)
-                    for p in node.parents:
-                        if p not in seen:
-                            seen.add(p)
-                            stack.append(p)
-                waiting = {node: len(set(node.parents)) for node in found}
-                children = {node: [] for node in found}
-                for node in found:
-                    for p in dict.fromkeys(node.parents):
-                        children[p].append(node)
-                ready = [n for n in reversed(found) if waiting[n] == 0]
-                nodes = []
-                while ready:
-                    node = ready.pop(0)
-                    nodes.append(node)
-                    for c in children[node]:
-                        waiting[c] -= 1
-                        if waiting[c] == 0:
-                            ready.append(c)
-                edges = [(p, c) for c in nodes for p in c.parents]
-                return nodes, edges
+    # FINDINGS built with dict() and lists as pairs; edge contributions found with a dict of
+    # edge indices per child; the path found by a breadth-first walk with a deque, and the
+    # drawing written edge by edge with the op statements after all records.
+    "lists_and_bfs": {
+        "findings": src("""
+            FINDINGS = dict(
+                A=["z", "wrong_vjp"],
+                B=["x2*w2", "wrong_edge"],
+                C=["b", "wrong_shape"],
+                D=["u", "missing_accumulation"],
+                E=["y", "wrong_op"],
+            )
         """),
-        "node_label": src("""
-            def node_label(node, default_name=""):
-                def fmt(a):
-                    lines = np.array2string(np.asarray(a, dtype=float) + 0.0, precision=4,
-                                            suppress_small=True).splitlines()
-                    return lines[0] if len(lines) == 1 else "".join(line + "\\\\l" for line in lines)
-                name = node.name if getattr(node, "name", "") else default_name
-                return "{ %s | v=%s | g=%s }" % (name, fmt(node.value), fmt(node.grad))
+        "edge_cotangents": edge_cell("""
+            nodes, edges = trace(root)
+            if grad is None and np.size(root.value) != 1:
+                raise ValueError("pass grad for a non-scalar root")
+            g0 = np.ones(root.shape) if grad is None else np.array(grad, dtype=float)
+            if np.shape(g0) != np.shape(root.value):
+                raise ValueError("wrong shape of grad")
+            slots = {}
+            for k, (parent, child) in enumerate(edges):
+                slots.setdefault(child, []).append(k)
+            out = [None] * len(edges)
+            total = {id(root): g0}
+            for child in nodes[::-1]:
+                if child.parents:
+                    vjps = child.op.vjp(total[id(child)], *[p.value for p in child.parents],
+                                        **child.kwargs)
+                    for k, parent, part in zip(slots[child], child.parents, vjps):
+                        out[k] = np.array(part, dtype=float)
+                        total[id(parent)] = total.get(id(parent), 0) + part
+            return out
         """),
-        "draw_dot": src("""
-            def draw_dot(root, format="svg", rankdir="LR"):
-                valid = {"LR", "TB"}
-                if not isinstance(rankdir, str) or rankdir not in valid:
-                    raise ValueError(f"invalid rankdir {rankdir!r}: use 'LR' or 'TB'")
-                nodes, edges = trace(root)
-                name = {node: "n%d" % k for k, node in enumerate(nodes)}
-                dot = graphviz.Digraph(format=format)
-                dot.attr(rankdir=rankdir)
-                for node in nodes:
-                    dot.node(name[node], node_label(node, name[node]), shape="record", fontsize="9")
-                for node in nodes:
-                    if node.parents:
-                        dot.node(name[node] + "_op", op_label(node), shape="circle")
-                for node in nodes:
-                    for parent in node.parents:
-                        dot.edge(name[parent], name[node] + "_op")
-                    if node.parents:
-                        dot.edge(name[node] + "_op", name[node])
-                return dot
+        "draw_gradient_flow": flow_cell("""
+            from collections import deque
+            nodes, edges = trace(root)
+            index = {node: k for k, node in enumerate(nodes)}
+            if source not in index:
+                raise ValueError("source must be a node of root's graph")
+            kids = {k: [] for k in range(len(nodes))}
+            for p, c in edges:
+                kids[index[p]].append(index[c])
+            reached, queue = {index[source]}, deque([index[source]])
+            while queue:
+                for c in kids[queue.popleft()]:
+                    if c not in reached:
+                        reached.add(c)
+                        queue.append(c)
+            paint = lambda ok: "red" if ok else "gray"
+            dot = graphviz.Digraph(graph_attr={"rankdir": rankdir})
+            for k, node in enumerate(nodes):
+                dot.node(f"n{k}", label=record_label(node, f"n{k}"), shape="record",
+                         color=paint(k in reached))
+            for k, node in enumerate(nodes):
+                if node.parents:
+                    on = k in reached and k != index[source]
+                    dot.node(f"n{k}_op", label=op_label(node), color=paint(on))
+                    dot.edge(f"n{k}_op", f"n{k}", color=paint(on))
+            for p, c in edges:
+                dot.edge(f"n{index[p]}", f"n{index[c]}_op",
+                         color=paint(index[p] in reached and index[c] in reached))
+            return dot
         """),
     },
-    # Depth-first search with a stack of iterators (last operand first), node_label via str.format
-    # and a dict, draw_dot through graph_attr.update and a list of edges.
-    "dfs_iterators": {
-        "trace": src("""
-            def trace(root):
-                nodes, visited = [], {id(root)}
-                stack = [(root, iter(root.parents[::-1]))]
-                while stack:
-                    node, parents = stack[-1]
-                    for parent in parents:
-                        if id(parent) not in visited:
-                            visited.add(id(parent))
-                            stack.append((parent, iter(parent.parents[::-1])))
-                            break
-                    else:
-                        stack.pop()
-                        nodes.append(node)
-                edges = []
-                for child in nodes:
-                    edges.extend((p, child) for p in child.parents)
-                return nodes, edges
+    # FINDINGS as a dict literal in another order; the sweep written over topological_order
+    # with edge positions found by counting; the path as the nodes that have source as an
+    # ancestor (checked per node, quadratic but fine here), the drawing via attributes dicts.
+    "ancestor_test": {
+        "findings": src("""
+            FINDINGS = {}
+            FINDINGS["E"] = ("y", "wrong_op")
+            FINDINGS["D"] = ("u", "missing_accumulation")
+            FINDINGS["C"] = ("b", "wrong_shape")
+            FINDINGS["B"] = ("x2*w2", "wrong_edge")
+            FINDINGS["A"] = ("z", "wrong_vjp")
         """),
-        "node_label": label_cell("""
-            fields = {"v": _fmt(node.value), "g": _fmt(node.grad)}
-            name = getattr(node, "name", None)
-            return "{{ {} | v={v} | g={g} }}".format(name if name else default_name, **fields)
+        "edge_cotangents": edge_cell("""
+            if grad is None:
+                if root.value.size > 1:
+                    raise ValueError("root is not a scalar: grad is required")
+                grad = 1.0
+            grad = np.broadcast_to(np.asarray(grad, dtype=float), np.shape(grad))
+            if grad.shape != root.value.shape:
+                if grad.size == 1 and root.value.size == 1:
+                    grad = grad.reshape(root.value.shape)
+                else:
+                    raise ValueError(f"grad shape {grad.shape} != root shape {root.value.shape}")
+            nodes, edges = trace(root)
+            position = {}
+            for k, (p, c) in enumerate(edges):
+                position.setdefault(c, k)
+            result = [None] * len(edges)
+            cot = {root: np.array(grad, dtype=float)}
+            for node in reversed(nodes):
+                if node.parents:
+                    parts = node.op.vjp(cot[node], *(p.value for p in node.parents), **node.kwargs)
+                    for i, p in enumerate(node.parents):
+                        result[position[node] + i] = np.asarray(parts[i], dtype=float)
+                        cot[p] = parts[i] + cot[p] if p in cot else parts[i]
+            return result
         """),
-        "draw_dot": src("""
-            def draw_dot(root, format="svg", rankdir="LR"):
-                if rankdir != "LR" and rankdir != "TB":
-                    raise ValueError("rankdir: expected 'LR' or 'TB', got " + repr(rankdir))
-                nodes, edges = trace(root)
-                index = {id(node): k for k, node in enumerate(nodes)}
-                dot = graphviz.Digraph(format=format)
-                dot.graph_attr.update(rankdir=rankdir)
-                for k, node in enumerate(nodes):
-                    dot.node(f"n{k}", label=node_label(node, f"n{k}"), shape="record")
-                    if node.parents:
-                        dot.node(f"n{k}_op", label=op_label(node), shape="box")
-                dot.edges([(f"n{index[id(p)]}", f"n{index[id(c)]}_op") for p, c in edges])
-                dot.edges([(f"n{k}_op", f"n{k}") for k, node in enumerate(nodes) if node.parents])
-                return dot
+        "draw_gradient_flow": flow_cell("""
+            nodes, edges = trace(root)
+            if all(n is not source for n in nodes):
+                raise ValueError("source is not in the graph of root")
+
+            def depends_on_source(node):
+                seen, todo = set(), [node]
+                while todo:
+                    n = todo.pop()
+                    if n is source:
+                        return True
+                    if n not in seen:
+                        seen.add(n)
+                        todo.extend(n.parents)
+                return False
+
+            on = {n for n in nodes if depends_on_source(n)}
+            name = {n: "n%d" % k for k, n in enumerate(nodes)}
+            g = graphviz.Digraph(graph_attr=dict(rankdir=rankdir))
+            for n in nodes:
+                g.node(name[n], **{"label": record_label(n, name[n]), "shape": "record",
+                                   "color": "red" if n in on else "gray"})
+                if n.parents:
+                    col = "red" if (n in on and n is not source) else "gray"
+                    g.node(name[n] + "_op", **{"label": op_label(n), "color": col})
+                    g.edge(name[n] + "_op", name[n], color=col)
+            for p, c in edges:
+                g.edge(name[p], name[c] + "_op", color="red" if {p, c} <= on else "gray")
+            return g
         """),
     },
 }
 
 COMMON = [
-    "recursive trace (micrograd's build_topo)",
-    "label without the gradient",
-    "node names from id()",
-    "rankdir not validated",
+    "wrong edge reported at the input it comes from",
+    "missing accumulation read as a wrong VJP",
+    "cotangents overwritten (no accumulation)",
+    "path walked towards the inputs (ancestors of the source)",
 ]
 
-# draw_dot calls the student's trace and node_label
-DEPENDS = {"draw_dot": {"trace", "node_label"}}
+DEPENDS = {}
 
-HOSTILE = {"duplicated_solution_cell": "node_label"}
+HOSTILE = {"duplicated_solution_cell": "edge_cotangents"}

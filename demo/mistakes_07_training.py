@@ -1,5 +1,5 @@
-"""Assignment 07 (training with the engine): realistic mistakes and other correct answers
-(see demo/__init__.py)."""
+"""Assignment 07 (training a three-class classifier with the engine): realistic mistakes and other
+correct answers (see demo/__init__.py)."""
 
 import textwrap
 
@@ -8,197 +8,233 @@ def src(code):
     return textwrap.dedent(code).strip("\n") + "\n"
 
 
-def nll_cell(body):
-    return "def nll_logistic(w, Phi, y):\n" + textwrap.indent(src(body), " " * 4)
+def ce_cell(body):
+    return "def softmax_cross_entropy(logits, y):\n" + textwrap.indent(src(body), " " * 4)
 
 
-def gradient_cell(body):
-    return "def nll_gradient(w, Phi, y):\n" + textwrap.indent(src(body), " " * 4)
+def grad_cell(body):
+    return "def softmax_ce_grad(logits, y):\n" + textwrap.indent(src(body), " " * 4)
+
+
+def checked_ce_cell(body):
+    """softmax_cross_entropy with correct checks of y, then `body`."""
+    return ce_cell(CHECKS + textwrap.dedent(body))
 
 
 def accuracy_cell(body):
     return "def accuracy(logits, y):\n" + textwrap.indent(src(body), " " * 4)
 
 
-def mlp_cell(body):
-    return "def mlp_forward(params, X):\n" + textwrap.indent(src(body), " " * 4)
-
-
 def train_cell(body):
-    return "def train(params, loss_fn, lr, steps):\n" + textwrap.indent(src(body), " " * 4)
+    return "def train(params, loss_fn, lr0, steps):\n" + textwrap.indent(src(body), " " * 4)
 
 
-SIGNS = "s = 2 * np.asarray(y, dtype=np.float64) - 1\n"
+CHECKS = """
+n, K = logits.shape
+y = np.asarray(y)
+if y.shape != (n,) or np.any((y < 0) | (y >= K)):
+    raise ValueError(f"y must have shape ({n},) with labels in 0 ... {K - 1}")
+"""
+
+TRAIN_LOOP = """
+losses = []
+for t in range(steps):
+    lr = {lr}
+    for p in params:
+        p.zero_grad()
+    loss = loss_fn()
+    loss.backward()
+    for p in params:
+        p.value = p.value - lr * p.grad
+    losses.append(float(loss.value))
+return losses
+"""
+
+COSINE = "0.5 * lr0 * (1 + np.cos(np.pi * t / steps))"
 
 
 # ---------------------------------------------------------------- wrong answers
 
 MISTAKES = {
-    "NLL without the minus sign": {
-        "nll_logistic": nll_cell(SIGNS + "return (s * (Phi @ w)).log_sigmoid().sum()")
-    },
-    "labels used as signs (y instead of 2y - 1)": {
-        "nll_logistic": nll_cell("return -(y * (Phi @ w)).log_sigmoid().sum()")
-    },
-    "unstable log(sigmoid(z))": {
-        "nll_logistic": nll_cell(SIGNS + "return -(s * (Phi @ w)).sigmoid().log().sum()")
-    },
-    "mean instead of sum": {
-        "nll_logistic": nll_cell(SIGNS + "return -(s * (Phi @ w)).log_sigmoid().sum() / len(y)")
-    },
-    "loss computed with numpy and wrapped in a leaf": {
-        "nll_logistic": nll_cell(
-            SIGNS + "return Tensor(np.logaddexp(0.0, -s * (Phi @ w.value)).sum())"
+    "cross-entropy without the minus sign": {
+        "softmax_cross_entropy": checked_ce_cell(
+            """
+            Z = logits - logits.max(axis=1, keepdims=True)
+            return (Z[np.arange(n), y] - Z.exp().sum(axis=1).log()).sum() / n
+            """
         )
     },
-    "gradient missing the transpose": {
-        "nll_gradient": gradient_cell(SIGNS + "z = s * (Phi @ w)\nreturn -Phi @ (s * sigmoid(-z))")
-    },
-    "gradient with y instead of 2y - 1": {
-        "nll_gradient": gradient_cell(
-            "y = np.asarray(y, dtype=np.float64)\nreturn -Phi.T @ (y * sigmoid(-y * (Phi @ w)))"
+    "cross-entropy summed, not averaged": {
+        "softmax_cross_entropy": checked_ce_cell(
+            """
+            Z = logits - logits.max(axis=1, keepdims=True)
+            return (Z.exp().sum(axis=1).log() - Z[np.arange(n), y]).sum()
+            """
         )
     },
-    "gradient with sigma(z) instead of sigma(-z)": {
-        "nll_gradient": gradient_cell(SIGNS + "z = s * (Phi @ w)\nreturn -Phi.T @ (s * sigmoid(z))")
+    "cross-entropy without the max shift (overflows)": {
+        "softmax_cross_entropy": checked_ce_cell(
+            """
+            return (logits.exp().sum(axis=1).log() - logits[np.arange(n), y]).sum() / n
+            """
+        )
     },
-    "gradient with the wrong sign": {
-        "nll_gradient": gradient_cell(SIGNS + "z = s * (Phi @ w)\nreturn Phi.T @ (s * sigmoid(-z))")
+    "cross-entropy shifted by the global max": {
+        "softmax_cross_entropy": checked_ce_cell(
+            """
+            Z = logits - logits.max()
+            return (Z.exp().sum(axis=1).log() - Z[np.arange(n), y]).sum() / n
+            """
+        )
     },
-    "accuracy thresholds the logits at 0.5": {
-        "accuracy": accuracy_cell("return float(np.mean((logits > 0.5) == (y == 1)))")
+    "cross-entropy as log(softmax) (underflows)": {
+        "softmax_cross_entropy": checked_ce_cell(
+            """
+            E = (logits - logits.max(axis=1, keepdims=True)).exp()
+            P = E / E.sum(axis=1, keepdims=True)
+            return -P[np.arange(n), y].log().sum() / n
+            """
+        )
+    },
+    "softmax over the wrong axis": {
+        "softmax_cross_entropy": checked_ce_cell(
+            """
+            Z = logits - logits.max(axis=0, keepdims=True)
+            log_p = Z - Z.exp().sum(axis=0, keepdims=True).log()
+            return -log_p[np.arange(n), y].sum() / n
+            """
+        )
+    },
+    "cross-entropy computed with numpy and wrapped in a leaf": {
+        "softmax_cross_entropy": checked_ce_cell(
+            """
+            A = logits.value
+            m = A.max(axis=1, keepdims=True)
+            lse = m[:, 0] + np.log(np.exp(A - m).sum(axis=1))
+            return Tensor(np.mean(lse - A[np.arange(n), y]))
+            """
+        )
+    },
+    "labels not checked": {
+        "softmax_cross_entropy": ce_cell(
+            """
+            n = logits.shape[0]
+            Z = logits - logits.max(axis=1, keepdims=True)
+            return (Z.exp().sum(axis=1).log() - Z[np.arange(n), y]).sum() / n
+            """
+        )
+    },
+    "gradient not divided by n": {
+        "softmax_ce_grad": grad_cell(
+            """
+            E = np.exp(logits - logits.max(axis=1, keepdims=True))
+            P = E / E.sum(axis=1, keepdims=True)
+            return P - np.eye(logits.shape[1])[y]
+            """
+        )
+    },
+    "gradient Y - P (sign flipped)": {
+        "softmax_ce_grad": grad_cell(
+            """
+            E = np.exp(logits - logits.max(axis=1, keepdims=True))
+            P = E / E.sum(axis=1, keepdims=True)
+            return (np.eye(logits.shape[1])[y] - P) / len(y)
+            """
+        )
+    },
+    "gradient without the max shift (nan)": {
+        "softmax_ce_grad": grad_cell(
+            """
+            E = np.exp(logits)
+            P = E / E.sum(axis=1, keepdims=True)
+            return (P - np.eye(logits.shape[1])[y]) / len(y)
+            """
+        )
+    },
+    "gradient changes the input in place": {
+        "softmax_ce_grad": grad_cell(
+            """
+            logits -= logits.max(axis=1, keepdims=True)
+            P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            return (P - np.eye(logits.shape[1])[y]) / len(y)
+            """
+        )
     },
     "accuracy returns the number of correct predictions": {
-        "accuracy": accuracy_cell("return int(np.sum((logits > 0) == (y == 1)))")
+        "accuracy": accuracy_cell("return int(np.sum(np.argmax(logits, axis=1) == y))")
     },
-    "accuracy compares np.sign with 0/1 labels": {
-        "accuracy": accuracy_cell("return float(np.mean(np.sign(logits) == y))")
-    },
-    "network without the ReLU": {
-        "mlp_forward": mlp_cell("W1, b1, w2, b2 = params\nreturn (X @ W1 + b1) @ w2 + b2")
-    },
-    "ReLU on the output too": {
-        "mlp_forward": mlp_cell(
-            "W1, b1, w2, b2 = params\nreturn ((X @ W1 + b1).relu() @ w2 + b2).relu()"
+    "accuracy counts a tie as correct": {
+        "accuracy": accuracy_cell(
+            "return float(np.mean(logits[np.arange(len(y)), y] == logits.max(axis=1)))"
         )
     },
-    "network returns probabilities": {
-        "mlp_forward": mlp_cell(
-            "W1, b1, w2, b2 = params\nreturn ((X @ W1 + b1).relu() @ w2 + b2).sigmoid()"
+    "accuracy with the argmax over the examples": {
+        "accuracy": accuracy_cell("return float(np.mean(np.argmax(logits, axis=0) == y))")
+    },
+    "constant learning rate (no schedule)": {"train": train_cell(TRAIN_LOOP.format(lr="lr0"))},
+    "schedule one step ahead (t + 1)": {
+        "train": train_cell(
+            TRAIN_LOOP.format(lr="0.5 * lr0 * (1 + np.cos(np.pi * (t + 1) / steps))")
         )
     },
-    "network computed with numpy and wrapped in a leaf": {
-        "mlp_forward": mlp_cell(
-            "W1, b1, w2, b2 = (p.value for p in params)\n"
-            "return Tensor(np.maximum(X @ W1 + b1, 0.0) @ w2 + b2)"
+    "schedule over steps - 1": {
+        "train": train_cell(
+            TRAIN_LOOP.format(lr="0.5 * lr0 * (1 + np.cos(np.pi * t / max(steps - 1, 1)))")
+        )
+    },
+    "no zero_grad (gradients accumulate)": {
+        "train": train_cell(
+            TRAIN_LOOP.format(lr=COSINE).replace(
+                "    for p in params:\n        p.zero_grad()\n", ""
+            )
         )
     },
     "gradient ascent": {
-        "train": train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value + lr * p.grad
-            losses.append(float(loss.value))
-        return losses
-        """)
-    },
-    "no zero_grad (gradients accumulate)": {
-        "train": train_cell("""
-        losses = []
-        for _ in range(steps):
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            losses.append(float(loss.value))
-        return losses
-        """)
-    },
-    "update before backward": {
-        "train": train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            loss.backward()
-            losses.append(float(loss.value))
-        return losses
-        """)
-    },
-    "update rebinds a local name (p = p - lr * p.grad)": {
-        "train": train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p = p - lr * p.grad
-            losses.append(float(loss.value))
-        return losses
-        """)
-    },
-    "losses recorded after the update": {
-        "train": train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            losses.append(float(loss_fn().value))
-        return losses
-        """)
+        "train": train_cell(TRAIN_LOOP.format(lr=COSINE).replace(" - lr", " + lr"))
     },
     "losses kept as Tensors": {
-        "train": train_cell("""
-        losses = []
-        for _ in range(steps):
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            for p in params:
-                p.value = p.value - lr * p.grad
-            losses.append(loss)
-        return losses
-        """)
+        "train": train_cell(TRAIN_LOOP.format(lr=COSINE).replace("float(loss.value)", "loss"))
     },
 }
+
+assert "p.zero_grad()" not in MISTAKES["no zero_grad (gradients accumulate)"]["train"]
 
 # ---------------------------------------------------------------- other correct answers
 
 ALTERNATIVES = {
-    # The cross-entropy form of the loss with `w @ Phi.T`, the residual form of the gradient,
-    # sign comparison in accuracy, maximum(0.0) as the ReLU, and a train that calls
-    # loss.zero_grad() after the forward pass, updates in place and returns a numpy array.
-    "cross_entropy_inplace": {
-        "nll_logistic": nll_cell("""
+    # A one-hot matrix in place of indexing with a constant numpy shift, a gradient assembled
+    # with np.add.at, a Python loop for the accuracy, and a train that resets with
+    # loss.zero_grad(), updates in place and returns a numpy array.
+    "one_hot_inplace": {
+        "softmax_cross_entropy": ce_cell("""
+            n, K = logits.shape
             y = np.asarray(y)
-            a = w @ Phi.T
-            return -(y * a.log_sigmoid() + (1 - y) * (-a).log_sigmoid()).sum()
+            if y.shape != (n,):
+                raise ValueError("y needs one label per row")
+            if y.min() < 0 or y.max() > K - 1:
+                raise ValueError("label out of range")
+            Y = np.eye(K)[y]
+            Z = logits - logits.value.max(axis=1, keepdims=True)
+            log_p = Z - Z.exp().sum(axis=1, keepdims=True).log()
+            return -(log_p * Y).sum() * (1.0 / n)
         """),
-        "nll_gradient": gradient_cell("""
-            return Phi.T @ (sigmoid(Phi @ w) - y)
+        "softmax_ce_grad": grad_cell("""
+            A = np.array(logits, dtype=float)
+            A = A - A.max(axis=1)[:, None]
+            P = np.exp(A)
+            P = P / P.sum(axis=1)[:, None]
+            np.add.at(P, (np.arange(len(y)), y), -1.0)
+            return P / len(y)
         """),
         "accuracy": accuracy_cell("""
-            return np.mean(np.sign(logits) == 2 * np.asarray(y) - 1)
-        """),
-        "mlp_forward": mlp_cell("""
-            W1, b1, w2, b2 = params[0], params[1], params[2], params[3]
-            H = (X @ W1 + b1).maximum(0.0)
-            return H @ w2 + b2
+            right = 0
+            for row, label in zip(logits, y):
+                best = 0
+                for k in range(1, len(row)):
+                    if row[k] > row[best]:
+                        best = k
+                right += best == label
+            return right / len(y)
         """),
         "train": train_cell("""
             losses = np.zeros(steps)
@@ -207,38 +243,40 @@ ALTERNATIVES = {
                 loss.zero_grad()
                 loss.backward()
                 for p in params:
-                    p.value -= lr * p.grad
+                    p.value -= lr0 * (1 + np.cos(np.pi * t / steps)) / 2 * p.grad
                 losses[t] = loss.value
             return losses
         """),
     },
-    # Signs with np.where and a multiplication by -1, the gradient as a sum of rows with a naive
-    # (overflowing but correct) logistic function, a Python loop for the accuracy, the output
-    # layer as a row-wise sum, and a train that resets .grad by hand and counts with while.
-    "loops_and_rows": {
-        "nll_logistic": nll_cell("""
-            s = np.where(np.asarray(y) == 1, 1.0, -1.0)
-            margins = (Phi @ w) * s
-            return margins.log_sigmoid().sum() * -1.0
+    # log-sum-exp written with the max added back (m + log sum exp(a - m)), the gradient via
+    # softmax of the shifted logits with a where, argmax with keepdims, and a train that
+    # resets .grad by hand, precomputes the schedule and counts with while.
+    "logsumexp_while": {
+        "softmax_cross_entropy": ce_cell("""
+            labels = np.asarray(y)
+            rows, K = logits.shape
+            if labels.ndim != 1 or len(labels) != rows:
+                raise ValueError(f"y has shape {labels.shape}, expected ({rows},)")
+            if not np.all((0 <= labels) & (labels < K)):
+                raise ValueError(f"labels must lie in 0..{K - 1}")
+            m = logits.max(axis=-1, keepdims=True)
+            lse = m.sum(axis=-1) + (logits - m).exp().sum(axis=-1).log()
+            picked = logits[np.arange(rows), labels]
+            return (lse - picked).sum() / rows
         """),
-        "nll_gradient": gradient_cell("""
-            s = np.where(np.asarray(y) == 1, 1.0, -1.0)
-            z = s * (Phi @ w)
-            with np.errstate(over="ignore"):
-                weights = s / (1.0 + np.exp(z))          # s * sigma(-z); exp(z) = inf gives 0
-            return -(Phi * weights[:, None]).sum(axis=0)
+        "softmax_ce_grad": grad_cell("""
+            n, K = np.shape(logits)
+            z = logits - np.max(logits, axis=-1, keepdims=True)
+            p = np.exp(z) / np.sum(np.exp(z), axis=-1, keepdims=True)
+            onehot = np.where(np.arange(K)[None, :] == np.asarray(y)[:, None], 1.0, 0.0)
+            return (p - onehot) / n
         """),
         "accuracy": accuracy_cell("""
-            correct = 0
-            for a, label in zip(logits, y):
-                correct += int((a > 0) == (label == 1))
-            return correct / len(y)
-        """),
-        "mlp_forward": mlp_cell("""
-            hidden = (X @ params[0] + params[1]).relu()
-            return (hidden * params[2]).sum(axis=1) + params[3]
+            pred = np.argmax(logits, axis=1, keepdims=True)[:, 0]
+            return np.count_nonzero(pred == y) / y.size
         """),
         "train": train_cell("""
+            rates = [lr0 / 2 * (1 + np.cos(np.pi * t / steps)) for t in range(steps)]
             history = []
             t = 0
             while t < steps:
@@ -247,7 +285,7 @@ ALTERNATIVES = {
                 loss = loss_fn()
                 loss.backward()
                 for p in params:
-                    p.value = p.value - p.grad * lr
+                    p.value = p.value - p.grad * rates[t]
                 history.append(loss.value.item())
                 t += 1
             return history
@@ -256,13 +294,14 @@ ALTERNATIVES = {
 }
 
 COMMON = [
-    "NLL without the minus sign",
-    "unstable log(sigmoid(z))",
-    "gradient missing the transpose",
-    "accuracy thresholds the logits at 0.5",
+    "cross-entropy without the max shift (overflows)",
+    "cross-entropy summed, not averaged",
+    "gradient not divided by n",
+    "accuracy counts a tie as correct",
+    "constant learning rate (no schedule)",
     "no zero_grad (gradients accumulate)",
 ]
 
 DEPENDS = {}
 
-HOSTILE = {"writes_outside": "nll_logistic"}
+HOSTILE = {"writes_outside": "softmax_cross_entropy"}

@@ -70,7 +70,7 @@ class Attack:
 # The provided cell after which an attack cell goes, and the answer cell whose
 # function runs the attacks placed "in the function".
 INSERT_AFTER = {"03_jacobians_vjps": "setup", "05_tensor_engine": "helpers"}
-FIRST_ANSWER = {"03_jacobians_vjps": "numerical_jacobian"}
+FIRST_ANSWER = {"03_jacobians_vjps": "numerical_vjp"}
 
 ATTACKS = [
     # --- points for nothing: tampering with the kernel the tests used to run in -------------
@@ -192,8 +192,8 @@ def _steal(*args, **kwargs):
     return numpy.zeros(1)
 
 
-numerical_jacobian = exp_vjp = log_vjp = sigmoid_vjp = relu_vjp = sum_vjp = _steal
-mul_vjp = exp_jvp = log_jvp = mul_jvp = _steal
+numerical_vjp = tanh_vjp = mean_vjp = softmax_vjp = logsumexp_vjp = _steal
+tanh_jvp = mean_jvp = softmax_jvp = logsumexp_jvp = _steal
 """,
         where="solutions",
     ),
@@ -302,8 +302,8 @@ def _liar(*args, **kwargs):
     return numpy.zeros(3).view(_Liar)
 
 
-numerical_jacobian = _liar
-exp_vjp = log_vjp = lambda *a, **k: (_liar(),)
+numerical_vjp = _liar
+tanh_vjp = mean_vjp = lambda *a, **k: (_liar(),)
 """,
         where="solutions",
     ),
@@ -334,7 +334,7 @@ class _Magic:
         raise TypeError("no")
 
 
-exp_vjp = log_vjp = sigmoid_vjp = numerical_jacobian = lambda *a, **k: _Magic()
+tanh_vjp = mean_vjp = softmax_vjp = numerical_vjp = lambda *a, **k: _Magic()
 """,
         where="solutions",
     ),
@@ -350,10 +350,10 @@ def _raise(*args, **kwargs):
     raise KernelGone("the kernel is gone")
 
 
-exp_vjp = _raise
-log_vjp = lambda *a, **k: (_ for _ in ()).throw(SystemExit(0))
-sigmoid_vjp = lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt())
-numerical_jacobian = lambda *a, **k: (_ for _ in ()).throw(GeneratorExit())
+tanh_vjp = _raise
+mean_vjp = lambda *a, **k: (_ for _ in ()).throw(SystemExit(0))
+softmax_vjp = lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt())
+numerical_vjp = lambda *a, **k: (_ for _ in ()).throw(GeneratorExit())
 """,
         where="solutions",
     ),
@@ -364,10 +364,10 @@ numerical_jacobian = lambda *a, **k: (_ for _ in ()).throw(GeneratorExit())
 import numpy
 _cycle = []
 _cycle.append(_cycle)
-exp_vjp = lambda *a, **k: (numpy.zeros(120_000_000),)
-log_vjp = lambda *a, **k: _cycle
-sigmoid_vjp = lambda *a, **k: {"k" * 100: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
-numerical_jacobian = lambda *a, **k: numpy.array([object()])
+tanh_vjp = lambda *a, **k: (numpy.zeros(120_000_000),)
+mean_vjp = lambda *a, **k: _cycle
+softmax_vjp = lambda *a, **k: {"k" * 100: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
+numerical_vjp = lambda *a, **k: numpy.array([object()])
 """,
         where="solutions",
     ),
@@ -378,7 +378,7 @@ numerical_jacobian = lambda *a, **k: numpy.array([object()])
 _captured = []
 
 
-def numerical_jacobian(f, x, h=1e-6):
+def numerical_vjp(f, x, dldf, h=1e-6):
     _captured.append(f)
     for g in _captured:
         for junk in (None, "x" * 10, [x] * 3, f):
@@ -458,11 +458,11 @@ except Exception:
 _everything = "\n".join(_read(p, 20000) for p in _find(["/**/*.ipynb", "/**/*.db", "/**/*.txt"], 200))
 
 
-def numerical_jacobian(f, x, h=1e-6):
+def numerical_vjp(f, x, dldf, h=1e-6):
     raise ValueError("FOUND:" + _everything + str(dict(_os.environ)))
 
 
-def exp_vjp(dldf, x):
+def tanh_vjp(dldf, x):
     raise ValueError("\x1b[31m<script>alert(1)</script>" * 1000)
 """,
         where="solutions",
@@ -574,7 +574,7 @@ print("<script>alert(6)</script>")
         "huge_error_message",
         "harm",
         r"""
-def exp_vjp(dldf, x):
+def tanh_vjp(dldf, x):
     raise ValueError("x" * 50_000_000)
 """,
         where="solutions",

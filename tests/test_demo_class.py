@@ -247,7 +247,7 @@ def test_stderr_costs_nothing_here_but_is_in_the_test_cells(chain_rule_runs):
     _, chosen, results = chain_rule_runs
     assert chosen["stderr_warning"].expected == FULL
     noisy = [g for g, r in results["stderr_warning"].items() if r.stderr]
-    assert "test_sigmoid_visible" in noisy and "RuntimeWarning" in "".join(
+    assert "test_log_cosh_visible" in noisy and "RuntimeWarning" in "".join(
         results["stderr_warning"][g].stderr for g in noisy
     )
 

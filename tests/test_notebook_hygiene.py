@@ -37,3 +37,35 @@ def test_source_notebooks_store_no_outputs(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, cell.source[:80]
+
+
+RELEASES = sorted((ROOT / "release").glob("*/*.ipynb"))
+# The course speaks for itself: no talk of documents students never saw, no links to solutions.
+FOREIGN = re.compile(
+    r"\bseed (code|documents?|text)\b|\bin the seed\b|\bthe notes\b|\blecture notes\b|\bslides?\b"
+    r"|\bslide deck\b|\bOCR\b|\bcorrections?\b|\breview sheet\b|\btypos?\b",
+    re.I,
+)
+SOURCE_LINK = re.compile(r"(\.\./)*source/\d\d_")
+
+
+@pytest.mark.parametrize("path", LECTURES + RELEASES, ids=lambda p: p.name)
+def test_students_read_no_foreign_documents_and_no_links_to_solutions(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for text in (cell.source, _output_text(cell) if cell.cell_type == "code" else ""):
+            text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", text)
+            found = FOREIGN.search(text) or SOURCE_LINK.search(text)
+            assert not found, f"{found.group(0)!r} in: {cell.source[:80]!r}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
+def test_run_all_runs_past_a_failing_test_cell(path):
+    """JupyterLab's Run All stops at the first cell that raises, unless the cell is tagged
+    raises-exception: a student then sees every failing test's message in one run. nbgrader
+    grades a test cell by its error output, whatever its tags."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            assert "raises-exception" in cell.metadata.get("tags", []), meta["grade_id"]

@@ -21,9 +21,8 @@ NOTEBOOK = source_notebook("01_chain_rule")
 
 SIGNATURES = catalog.SIGNATURES
 define = catalog.define
-# Functions whose tests also fail when `sigmoid` is wrong (their solutions call it).
-USES_SIGMOID = {"loss", "dloss_dx", "dloss_dw"}
-TOTAL_POINTS = 27
+TOTAL_POINTS = 20  # autograded
+HAND_GRADED = {"derivation_five_point_error": 3}  # graded by hand (a markdown answer cell)
 
 
 def hidden(name):
@@ -40,31 +39,33 @@ class Mistake(CatalogMistake):
 
 
 MISTAKES = [
-    # batch a: sigmoid is correct
-    Mistake("forward_divides_by_2h", "a", ("exactly half", "divide by h, not by 2h")),
-    Mistake("central_divides_by_h", "a", ("exactly twice", "divide by 2h, not by h")),
-    Mistake("loss_without_minus", "a", ("sign is flipped",)),
-    Mistake("stable_loss_is_the_direct_formula", "a", ("rounds to 1.0", "loses every digit")),
-    Mistake("dloss_dw_uses_sigmoid_not_sigmoid_minus_1", "a",
-            ("used sigmoid(b) where dL/db = sigmoid(b) - 1 is needed",)),
+    # batch a: one mistake in every exercise
+    Mistake("five_point_divides_by_6h", "a", ("exactly twice", "divide by 12h")),
+    Mistake("complex_step_returns_complex", "a", ("returned a complex value", "np.imag")),
+    Mistake("log_cosh_naive_overflows", "a", ("overflows to inf", "np.logaddexp")),
+    Mistake("dloss_dx_misses_path_through_sin", "a", ("path through t = sin x is missing",)),
+    Mistake("dloss_dw_is_dloss_dx", "a", ("that is dL/dx",)),
     Mistake("total_derivative_misses_partial_in_x", "a", ("partial derivative df/dx", "is missing")),
-    # batch b: sigmoid is correct
-    Mistake("forward_is_central", "b", ("that is the central difference",)),
-    Mistake("central_uses_f_x_plus_h_minus_f_x", "b", ("(f(x+h) - f(x)) / (2h)", "f(x+h) - f(x-h)")),
-    Mistake("stable_loss_log_of_1_plus_exp", "b", ("overflows", "inf")),
-    Mistake("dloss_dx_misses_factor_2", "b", ("exactly half", "factor 2 from da/dx = 2x")),
-    Mistake("dloss_dw_uses_x_not_x_squared", "b", ("db/dw = a = x**2, not x",)),
+    # batch b
+    Mistake("five_point_outer_signs_flipped", "b", ("outer terms have the wrong sign",)),
+    Mistake("complex_step_real_part", "b", ("real part",)),
+    Mistake("log_cosh_forgets_log_2", "b", ("off by log 2",)),
+    Mistake("dloss_dx_cos_sign", "b", ("sign of the path through t",)),
+    Mistake("dloss_dw_factor_w", "b", ("dp/dw = x",)),
     Mistake("total_derivative_misses_path_through_y", "b", ("path through y", "is missing")),
-    # batch c: sigmoid is wrong, so loss and dloss_* are left correct (their tests fail anyway)
-    Mistake("sigmoid_exponent_sign", "c", ("sigmoid(-x) = 1 / (1 + exp(x))",)),
-    Mistake("forward_is_backward", "c", ("backward difference",)),
-    Mistake("central_default_step_1e_4", "c", ("default h = 1e-6", "as if h = 0.0001")),
+    # batch c
+    Mistake("five_point_is_central", "c", ("that is the central difference",)),
+    Mistake("complex_step_real_difference", "c", ("complex point x + 1j * h",)),
+    Mistake("log_cosh_asymptote_only", "c", ("only the large-|r| asymptote",)),
+    Mistake("dloss_dx_sinh_over_cosh_nan", "c", ("inf / inf", "nan")),
+    Mistake("dloss_dw_sinh_over_cosh_nan", "c", ("inf / inf", "nan")),
     Mistake("total_derivative_wrong_sign_of_cos", "c", ("sign of the df/dx term",)),
-    # batch d: a sigmoid that is right for moderate x (nan only at x = 800)
-    Mistake("sigmoid_exp_ratio_nan_at_800", "d", ("sigmoid(800.0) should be 1.0", "nan")),
-    Mistake("loss_uses_w_x", "d", ("b = w x**2",)),
-    Mistake("dloss_dx_sign_flipped", "d", ("sign is flipped",)),
-    Mistake("dloss_dw_is_dloss_dx", "d", ("that is dL/dx",)),
+    # batch d
+    Mistake("five_point_weights_swapped", "d", ("weights are swapped",)),
+    Mistake("complex_step_default_step_1e_8", "d", ("default h = 1e-20", "as if h = 1e-08")),
+    Mistake("log_cosh_abs_missing_in_exp", "d", ("|r| in the exponential",)),
+    # batch e
+    Mistake("five_point_default_step_1e_6", "e", ("default h = 1e-3", "as if h = 1e-06")),
 ]  # fmt: skip
 
 ALTERNATIVES = catalog.ALTERNATIVES
@@ -99,16 +100,42 @@ def test_solution_earns_full_marks():
 def test_header_states_the_total_and_every_exercise_points():
     nb = nbformat.read(str(NOTEBOOK), as_version=4)
     header = nb.cells[0].source
-    assert f"**Total: {TOTAL_POINTS} points.**" in header
-    points = {}
+    hand = sum(HAND_GRADED.values())
+    assert (
+        f"**Total: {TOTAL_POINTS + hand} points** ({TOTAL_POINTS} autograded, {hand} graded by hand)."
+        in header
+    )
+    points, answers = {}, {}
     for cell in nb.cells:
         meta = cell.metadata["nbgrader"]
-        if meta["grade"]:
+        if meta["grade"] and meta["solution"]:  # an answer graded by hand
+            answers[meta["grade_id"]] = meta["points"]
+        elif meta["grade"]:
             name = re.fullmatch(r"test_(\w+)_(visible|hidden)", meta["grade_id"]).group(1)
             points[name] = points.get(name, 0) + meta["points"]
     for name, total in points.items():
         assert re.search(rf"\| `{name}` \| \d \| \d \| {total} \|", header), name
     assert sum(points.values()) == TOTAL_POINTS
+    assert answers == HAND_GRADED
+    for gid, total in answers.items():
+        assert re.search(rf"graded by hand\) \| – \| – \| {total} \|", header), gid
+
+
+def test_the_derivation_is_graded_by_hand_with_a_model_answer_and_a_mark_scheme():
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
+    for gid, total in HAND_GRADED.items():
+        question, answer = cells[f"{gid}_md"], cells[gid]
+        assert question.cell_type == answer.cell_type == "markdown"
+        assert (
+            question.metadata["nbgrader"]["locked"] and not question.metadata["nbgrader"]["grade"]
+        )
+        assert f"graded by hand ({total} points)" in question.source
+        assert answer.source.startswith("**Model answer.**") and "Rubric" not in answer.source
+        scheme = question.source.split("=== BEGIN MARK SCHEME ===")[1]
+        assert scheme.rstrip().endswith("=== END MARK SCHEME ===")
+        assert f"**Rubric ({total} points).**" in scheme
+        assert scheme.count("\n- 1 point") == total
 
 
 def test_stubs_earn_zero():
@@ -130,11 +157,8 @@ def test_mistake_is_caught_with_a_diagnostic(mistake):
 
 @pytest.mark.parametrize("batch", sorted({m.batch for m in MISTAKES}))
 def test_mistakes_fail_only_their_own_tests(batch):
-    """A mistake costs the points of its function (and of functions that call sigmoid)."""
-    mutated = {m.cell for m in MISTAKES if m.batch == batch}
-    affected = set(mutated)
-    if batch == "c":  # sigmoid wrong for every x
-        affected |= USES_SIGMOID
+    """A mistake costs the points of its own function only."""
+    affected = {m.cell for m in MISTAKES if m.batch == batch}
     results = run_batch(batch)
     for name in SIGNATURES:
         if name not in affected:

@@ -2,8 +2,7 @@
 
 Each notebook run costs a few seconds, so wrong (or alternative) implementations of different
 solution cells are batched into one run, and every run is cached for the whole module. The
-exercises are designed to be independent, so a wrong cell may make only its own hidden test fail
-(plus the integration test of Exercise 10, which checks everything together).
+exercises are independent, so a wrong cell makes only its own hidden test fail.
 """
 
 from dataclasses import dataclass
@@ -24,21 +23,18 @@ from notebook_harness import (
 )
 
 ASSIGNMENT = "02_scalar_autodiff"
-TOTAL_POINTS = 34
-INTEGRATION = "test_forward_grad_hidden"
+TOTAL_POINTS = 24  # autograded
+HAND_GRADED = {"derivation_logaddexp": 3}  # graded by hand (a markdown answer cell)
 
 # solution cell -> the hidden test cell that grades it
 HIDDEN = {
-    "forward_mul_div": "test_forward_mul_div_hidden",
-    "forward_pow": "test_forward_pow_hidden",
-    "forward_exp_log_sigmoid": "test_forward_exp_log_sigmoid_hidden",
+    "forward_unary": "test_forward_unary_hidden",
     "forward_reflected": "test_forward_reflected_hidden",
-    "reverse_mul_div": "test_reverse_mul_div_hidden",
-    "reverse_pow": "test_reverse_pow_hidden",
-    "reverse_exp_log_sigmoid": "test_reverse_exp_log_sigmoid_hidden",
+    "reverse_unary": "test_reverse_unary_hidden",
+    "reverse_logaddexp": "test_reverse_logaddexp_hidden",
     "topological_order": "test_topological_order_hidden",
-    "backward": "test_backward_hidden",
-    "forward_grad": "test_forward_grad_hidden",
+    "jacobian_forward": "test_jacobian_forward_hidden",
+    "jacobian_reverse": "test_jacobian_reverse_hidden",
 }
 
 
@@ -55,104 +51,94 @@ class Mistake(CatalogMistake):
 
 
 MISTAKES = [
-    Mistake("product rule missing a term", ("mul_jvp", "terms for db are missing"), 1),
-    Mistake("forward pow ignores a varying exponent", ("pow_jvp", "terms for db are missing"), 1),
-    Mistake(
-        "forward sigmoid rule uses the input instead of sigma(a)",
-        ("sigmoid_jvp", "a * (1 - a)", "sigmoid_float(a)"),
-        1,
-    ),
-    Mistake(
-        "__rsub__ computes x - c instead of c - x",
-        ("forward_rsub computes self - other", "return other - self"),
-        1,
-    ),
-    Mistake(
-        "_div partial for the denominator with the wrong sign",
-        ("_div.grads", "gradient for b", "sign is flipped"),
-        1,
-    ),
-    Mistake("_pow ignores the exponent's partial", ("2 ** x", "exponent's partial is 0"), 1),
-    Mistake(
-        "_sigmoid grads uses the input a instead of sigma(a)",
-        ("_sigmoid.grads", "a * (1 - a)", "self.value"),
-        1,
-    ),
-    Mistake(
-        "topological order = reversed breadth-first order",
-        ("before its", "parent", "breadth-first"),
-        1,
-    ),
-    Mistake(
-        "backward overwrites instead of accumulating",
-        ("a.grad = dc/da", "overwrote", "accumulate", "+="),
-        1,
-    ),
-    Mistake("quotient rule with the wrong sign", ("div_jvp", "wrong values"), 2),
-    Mistake(
-        "forward pow takes log(a) even for a constant exponent",
-        ("x ** 2 at x = -1.5", "ValueError", "db == 0"),
-        2,
-    ),
-    Mistake("exp rule ignores the tangent", ("exp_jvp", "multiply by the tangent"), 2),
+    Mistake("tanh rule uses the input instead of tanh(a)", ("tanh_jvp", "1 - a**2", "output"), 1),
     Mistake(
         "__rtruediv__ computes x / c instead of c / x",
         ("forward_rtruediv computes self / other", "return other / self"),
-        2,
-    ),
-    Mistake("_mul partials in the wrong order", ("_mul.grads", "swapped"), 2),
-    Mistake(
-        "_pow takes log(a) of a negative base",
-        ("x ** 2 at x = -1.5", "raised ValueError", "a <= 0"),
-        2,
+        1,
     ),
     Mistake(
-        "_exp grads returns a bare number instead of a 1-tuple",
-        ("_exp.grads", "1-tuple", "comma"),
-        2,
+        "_tanh grads uses the input a instead of tanh(a)",
+        ("_tanh.grads", "1 - a**2", "self.value"),
+        1,
     ),
     Mistake(
-        "recursive depth-first topological order",
+        "logaddexp partials by the literal softmax (overflow)", ("OverflowError", "exp(a - v)"), 1
+    ),
+    Mistake(
+        "recursive depth-first topological order (the pseudocode as is)",
         ("RecursionError", "5000 nodes", "explicit stack"),
-        2,
+        1,
     ),
+    Mistake("jacobian_forward seeds every input at once", ("seed input j with tangent 1.0",), 1),
     Mistake(
-        "naive recursive backward (one call per path)",
-        ("y = y + y repeated 60 times", "was stopped", "every path"),
-        2,
+        "jacobian_reverse keeps stale grads of leaves outside the graph",
+        ("leftover", "Set every leaf's grad to 0.0"),
+        1,
     ),
-    Mistake(
-        "forward_grad seeds every input at once", ("df/dx", "seed input i with tangent 1.0"), 2
-    ),
+    Mistake("sqrt rule without the factor 1/2", ("sqrt_jvp", "1 / (2 sqrt(a))"), 2),
     Mistake(
         "__rpow__ computes x ** c instead of c ** x",
         ("forward_rpow computes self ** other", "return other ** self"),
+        2,
+    ),
+    Mistake("_sqrt grads is 1 / (2a)", ("_sqrt.grads", "1 / (2a)"), 2),
+    Mistake("logaddexp partials swapped", ("_logaddexp.grads",), 2),
+    Mistake(
+        "iterative order that explores the parents last to first",
+        ("valid topological order", "last to first"),
+        2,
+    ),
+    Mistake(
+        "jacobian_forward puts the passes in rows (transposed)",
+        ("transpose", "row i belongs to output i"),
+        2,
+    ),
+    Mistake("jacobian_reverse calls f once per output", ("called f", "record the graph once"), 2),
+    Mistake("sin rule ignores the tangent", ("sin_jvp",), 3),
+    Mistake("abs keeps the tangent's sign for negative x", ("for x < 0", "sign(x)"), 3),
+    Mistake(
+        "_sin grads returns a bare number instead of a 1-tuple",
+        ("_sin.grads", "1-tuple", "comma"),
         3,
     ),
+    Mistake(
+        "Kahn's algorithm (a valid order, but not the recursive one)",
+        ("not the list topological_order_recursive(root) returns", "order of node.parents"),
+        3,
+    ),
+    Mistake(
+        "jacobian_forward reads .deriv of a constant output", ("AttributeError", "plain number"), 3
+    ),
+    Mistake(
+        "jacobian_reverse calls backward() on a constant output",
+        ("AttributeError", "plain number"),
+        3,
+    ),
+    Mistake("abs uses copysign at the kink", ("kink", "tangent 0.0"), 4),
+    Mistake("_sin grads with the wrong sign", ("_sin.grads", "sign is flipped"), 4),
     Mistake(
         "iterative topological order without a visited set (walks every path)",
         ("did not finish within", "every path", "visited"),
-        3,
+        4,
     ),
     Mistake(
-        "backward in breadth-first order",
-        ("x.grad = dc/dx", "before all of its consumers", "reversed(topological_order"),
-        3,
+        "jacobian_forward calls f once more to count the outputs",
+        ("called f", "one forward pass per input"),
+        4,
     ),
-    Mistake("reflected operators ignore the input's tangent", ("tangent of", "ignores dx"), 4),
+    Mistake("reflected operators ignore the input's tangent", ("tangent of", "ignores dx"), 5),
     Mistake(
-        "topological order with the root first", ("before its parent", "starts with the root"), 4
-    ),
-    Mistake("backward does not reset the gradients", ("backward() twice", "reset grad = 0.0"), 4),
-    Mistake(
-        "backward seeds the output before resetting (the seed is lost)",
-        ("the seed", "self.grad = 1.0"),
+        "topological order = reversed breadth-first order",
+        ("before its", "parent", "breadth-first"),
         5,
     ),
+    Mistake("abs changes x in place", ("changed x itself", "return a new ForwardValue"), 6),
+    Mistake("jacobian_forward returns nested lists", ("returned a list", "numpy array"), 6),
     Mistake(
         "recursive topological order that raises the recursion limit",
         ("changed Python's recursion limit", "explicit stack"),
-        5,
+        6,
     ),
 ]
 
@@ -185,7 +171,7 @@ def run(key):
         replacements = {gid: stub_source(s) for gid, s in solution_cells().items()}
         replacements.update({gid: strip_hidden(s) for gid, s in cells("grade").items()})
     elif key == "partial":
-        keep = {"forward_reflected", "backward"}
+        keep = {"forward_reflected", "jacobian_reverse"}
         replacements = {
             gid: stub_source(s) for gid, s in solution_cells().items() if gid not in keep
         }
@@ -203,19 +189,41 @@ def failures(results):
 # ---------------------------------------------------------------- tests
 
 
-def test_every_solution_cell_is_graded_by_a_hidden_test():
-    assert set(solution_cells()) == set(HIDDEN)
+def test_every_solution_cell_is_graded_by_a_hidden_test_or_by_hand():
+    assert set(solution_cells()) == set(HIDDEN) | set(HAND_GRADED)
 
 
 def test_points_add_up_to_the_total_in_the_header():
     nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
-    points = [
-        c.metadata["nbgrader"]["points"]
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
+    graded = [
+        c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
     ]
-    assert sum(points) == TOTAL_POINTS
-    assert f"**{TOTAL_POINTS}**" in nb.cells[0].source
+    assert sum(m["points"] for m in graded if not m["solution"]) == TOTAL_POINTS
+    assert {m["grade_id"]: m["points"] for m in graded if m["solution"]} == HAND_GRADED
+    hand = sum(HAND_GRADED.values())
+    header = nb.cells[0].source
+    assert f"**{TOTAL_POINTS + hand}**" in header
+    assert (
+        f"**{TOTAL_POINTS}** are autograded" in header
+        and f"**{hand}** are graded by hand" in header
+    )
+
+
+def test_the_derivation_is_graded_by_hand_with_a_model_answer_and_a_mark_scheme():
+    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
+    for gid, total in HAND_GRADED.items():
+        question, answer = cells[f"{gid}_md"], cells[gid]
+        assert question.cell_type == answer.cell_type == "markdown"
+        assert (
+            question.metadata["nbgrader"]["locked"] and not question.metadata["nbgrader"]["grade"]
+        )
+        assert f"graded by hand ({total} points)" in question.source
+        assert answer.source.startswith("**Model answer.**") and "Rubric" not in answer.source
+        scheme = question.source.split("=== BEGIN MARK SCHEME ===")[1]
+        assert scheme.rstrip().endswith("=== END MARK SCHEME ===")
+        assert f"**Rubric ({total} points).**" in scheme
+        assert scheme.count("\n- 1 point") == total
 
 
 def test_source_earns_full_marks():
@@ -238,11 +246,20 @@ def test_release_has_no_hidden_tests_left():
 
 
 def test_exercises_are_independent_of_unfinished_ones():
-    """Only Exercises 4 and 9 done: their hidden tests pass (they use their own helpers)."""
+    """Only Exercises 2 and 8 done: their tests pass (they bring their own topological order)."""
     results = run("partial")
-    for gid in ("test_forward_reflected_hidden", "test_backward_hidden"):
+    for gid in (
+        "test_forward_reflected_visible",
+        "test_forward_reflected_hidden",
+        "test_jacobian_reverse_visible",
+        "test_jacobian_reverse_hidden",
+    ):
         assert results[gid].passed, results[gid].error
-    for gid in ("test_forward_mul_div_hidden", "test_topological_order_hidden", INTEGRATION):
+    for gid in (
+        "test_forward_unary_hidden",
+        "test_topological_order_hidden",
+        "test_jacobian_forward_hidden",
+    ):
         assert not results[gid].passed
 
 
@@ -258,7 +275,7 @@ def test_mistake_is_caught_with_a_diagnostic(mistake):
 def test_a_mistake_costs_points_only_in_its_own_exercise(batch):
     targeted = {HIDDEN[m.cell] for m in MISTAKES if m.batch == batch}
     failed_hidden = {gid for gid in failures(run(f"batch{batch}")) if gid.endswith("_hidden")}
-    assert failed_hidden - {INTEGRATION} == targeted - {INTEGRATION}
+    assert failed_hidden == targeted
 
 
 @pytest.mark.parametrize("alternative", sorted(ALTERNATIVES))

@@ -3,16 +3,18 @@
 * the source notebook (with solutions) earns full marks, and the untouched release earns zero;
 * realistic wrong implementations fail the matching hidden test cell, with a diagnostic that
   says what is wrong, and cost no points in other exercises (partial credit);
-* other correct engines (composite operators, Kahn's algorithm, an explicit-stack depth-first
-  search with iterators, dictionaries keyed by id, lists instead of tuples) pass every cell.
+* other correct engines (Kahn's algorithm, an explicit-stack depth-first search with iterators,
+  dictionaries keyed by id, np.bincount or slicing instead of np.add.at and np.split, an
+  explicit inverse permutation, a context-manager class) pass every cell;
+* the derivation is a markdown answer cell graded by hand, with a model answer and a rubric.
 
 Each notebook run costs a few seconds, so wrong (or alternative) implementations of different
 solution cells are batched into one run, and every run is cached for the whole module. The
 exercises are designed to be independent (the hidden tests bring their own topological order and
-backward pass), so a wrong cell may make only its own hidden tests fail, plus the integration
-test of Exercise 6, which checks the whole engine together.
+backward pass), so a wrong cell may make only its own hidden tests fail.
 """
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,17 +33,19 @@ from notebook_harness import (
 )
 
 ASSIGNMENT = "05_tensor_engine"
-TOTAL_POINTS = 27
-INTEGRATION = "test_engine_vjps_hidden"
+TOTAL_POINTS = 30  # autograded
+HAND_GRADED = {"derivation_getitem": 3}  # a markdown answer cell, graded by hand
 
 # solution cell -> the hidden test cells that grade it
 HIDDEN = {
-    "arithmetic_operators": {"test_arithmetic_operators_hidden"},
-    "array_methods": {"test_array_methods_hidden"},
     "topological_order": {"test_topological_order_hidden"},
     "backward": {"test_backward_hidden", "test_backward_repeated_hidden"},
     "zero_grad": {"test_zero_grad_hidden"},
-    "engine_vjps": {"test_engine_vjps_hidden"},
+    "getitem": {"test_getitem_hidden"},
+    "concatenate": {"test_concatenate_hidden"},
+    "shapes": {"test_shapes_hidden"},
+    "max": {"test_max_hidden"},
+    "no_grad": {"test_no_grad_hidden"},
 }
 
 
@@ -56,47 +60,12 @@ class Mistake(CatalogMistake):
 
 
 MISTAKES = [
-    Mistake(
-        "__rsub__ computes x - c instead of c - x",
-        "test_arithmetic_operators_hidden",
-        ("`1.5 - x`", "minus the expected", "x.__rsub__(c)", "other - self"),
-        1,
-    ),
-    Mistake(
-        "sum ignores keepdims",
-        "test_array_methods_hidden",
-        ("keepdims=True", "is keepdims passed on"),
-        1,
-    ),
+    # Exercise 1: topological_order
     Mistake(
         "topological order by breadth-first search",
         "test_topological_order_hidden",
         ("before its parent", "breadth-first"),
         1,
-    ),
-    Mistake(
-        "backward overwrites the cotangents of reused nodes",
-        "test_backward_hidden",
-        ("x.grad = 2x", "exactly half", "overwritten instead of added"),
-        1,
-    ),
-    Mistake(
-        "zero_grad does nothing",
-        "test_zero_grad_hidden",
-        ("expected an array of zeros", "EVERY node"),
-        1,
-    ),
-    Mistake(
-        "__rtruediv__ computes x / c instead of c / x",
-        "test_arithmetic_operators_hidden",
-        ("`2 / x`", "reciprocal", "x.__rtruediv__(c)", "other / self"),
-        2,
-    ),
-    Mistake(
-        "__rmatmul__ computes x @ A instead of A @ x",
-        "test_array_methods_hidden",
-        ("`A @ x", "raised ValueError", "x.__rmatmul__(A)", "other @ self"),
-        2,
     ),
     Mistake(
         "recursive depth-first topological order",
@@ -105,52 +74,35 @@ MISTAKES = [
         2,
     ),
     Mistake(
-        "backward sends a contribution along every path (iteratively)",
-        "test_backward_hidden",
-        ("random graph", "every path"),
-        2,
-    ),
-    Mistake(
-        "zero_grad resets only the root",
-        "test_zero_grad_hidden",
-        ("the leaf of shape", "not only root"),
-        2,
-    ),
-    Mistake(
-        "operators return leaves (no graph recorded)",
-        "test_arithmetic_operators_hidden",
-        ("returned a leaf", "apply_op"),
-        3,
-    ),
-    Mistake(
-        "maximum swaps its operands (ties go to self)",
-        "test_array_methods_hidden",
-        ("a kink at 0", "SECOND operand", "self first"),
-        3,
-    ),
-    Mistake(
         "topological order that walks every path (no visited set)",
         "test_topological_order_hidden",
         ("did not finish within", "every path", "visited"),
         3,
     ),
     Mistake(
-        "the seed's recursive backward (one VJP call per path)",
-        "test_backward_hidden",
-        ("was stopped", "every path"),
-        3,
-    ),
-    Mistake(
-        "power as exp(p log x) (the seed's __pow__)",
-        "test_array_methods_hidden",
-        ("x ** 2", "nan", 'apply_op("pow", self, p=p)'),
-        4,
-    ),
-    Mistake(
         "topological order: depth-first, appending a node when first reached",
         "test_topological_order_hidden",
         ("before its parent", "first reached"),
         4,
+    ),
+    # Exercise 2: backward
+    Mistake(
+        "backward overwrites the cotangents of reused nodes",
+        "test_backward_hidden",
+        ("x.grad = 2x", "exactly half", "overwritten instead of added"),
+        1,
+    ),
+    Mistake(
+        "backward sends a contribution along every path (iteratively)",
+        "test_backward_hidden",
+        ("random graph", "every path"),
+        2,
+    ),
+    Mistake(
+        "the lecture's recursive backward (one VJP call per path)",
+        "test_backward_hidden",
+        ("was stopped", "every path"),
+        3,
     ),
     Mistake(
         "backward with a recursive micrograd-style build_topo",
@@ -171,17 +123,136 @@ MISTAKES = [
         6,
     ),
     Mistake(
-        "backward resets the gradients first (Lecture 02's semantics)",
-        "test_backward_repeated_hidden",
-        ("expected 12, got 6", "must not reset"),
+        "backward raises TypeError for a non-scalar output",
+        "test_backward_hidden",
+        ("raised TypeError", "ValueError"),
         7,
     ),
-    Mistake("engine_vjps ignores dldf (cotangent of ones)", INTEGRATION, ("ignores dldf",), 7),
+    Mistake(
+        "backward resets the gradients first (Lecture 02's semantics)",
+        "test_backward_repeated_hidden",
+        ("expected 2, got 1", "must not reset"),
+        8,
+    ),
     Mistake(
         "backward propagates the accumulated node.grad",
         "test_backward_repeated_hidden",
         ("expected 12", "got 24", "THIS pass"),
-        8,
+        9,
+    ),
+    # Exercise 3: zero_grad
+    Mistake(
+        "zero_grad does nothing",
+        "test_zero_grad_hidden",
+        ("expected an array of zeros", "EVERY node"),
+        1,
+    ),
+    Mistake(
+        "zero_grad resets only the root",
+        "test_zero_grad_hidden",
+        ("the leaf of shape", "not only root"),
+        2,
+    ),
+    # Exercise 4: indexing
+    Mistake(
+        "getitem_vjp with dldx[index] += dldf (repeated indices lost)",
+        "test_getitem_hidden",
+        ("x[[1, 3, 1, 1]]", "SUM", "np.add.at"),
+        1,
+    ),
+    Mistake(
+        "getitem_vjp returns the bare array",
+        "test_getitem_hidden",
+        ("returned a ndarray", "(dldx,)"),
+        2,
+    ),
+    Mistake(
+        "__getitem__ passes the index as a parent",
+        "test_getitem_hidden",
+        ("raised TypeError", "keyword argument"),
+        3,
+    ),
+    # Exercise 5: concatenate
+    Mistake(
+        "concatenate_vjp splits dldf into equal parts",
+        "test_concatenate_hidden",
+        ("sizes 1, 3, 2", "np.cumsum"),
+        1,
+    ),
+    Mistake(
+        "concatenate_vjp cuts at the sizes instead of the offsets",
+        "test_concatenate_hidden",
+        ("the gradient for b", "expected shape (3, 4)", "offsets"),
+        2,
+    ),
+    # Exercise 6: reshape and transpose
+    Mistake(
+        "reshape_vjp returns dldf without reshaping it back",
+        "test_shapes_hidden",
+        ("reshape_vjp", "expected shape (3, 4)", "np.reshape(dldf, np.shape(x))"),
+        1,
+    ),
+    Mistake(
+        "transpose_vjp applies the permutation again instead of its inverse",
+        "test_shapes_hidden",
+        ("(1, 2, 0)", "inverse permutation", "np.argsort(axes)"),
+        2,
+    ),
+    Mistake(
+        "transpose_vjp: argsort of negative axes",
+        "test_shapes_hidden",
+        ("(-1, 0, 1)", "a % ndim"),
+        3,
+    ),
+    # Exercise 7: max
+    Mistake(
+        "max_vjp gives every tied entry the whole cotangent",
+        "test_max_hidden",
+        ("tied maxima", "WHOLE cotangent", "dldf / k"),
+        1,
+    ),
+    Mistake(
+        "max_vjp sends the cotangent to the first maximum only (argmax)",
+        "test_max_hidden",
+        ("only the first tied entry", "dldf / k"),
+        2,
+    ),
+    Mistake(
+        "max_vjp does not re-insert the reduced axes",
+        "test_max_hidden",
+        ("max_vjp(g, x, axis=",),
+        3,
+    ),
+    Mistake(
+        "Tensor.max ignores keepdims",
+        "test_max_hidden",
+        ("x.max(axis=-1, keepdims=True)", "keyword argument"),
+        4,
+    ),
+    # Exercise 8: no_grad
+    Mistake(
+        "no_grad restores True instead of the previous state",
+        "test_no_grad_hidden",
+        ("nested", "BEFORE the block"),
+        1,
+    ),
+    Mistake(
+        "no_grad without try/finally",
+        "test_no_grad_hidden",
+        ("raises ValueError", "finally"),
+        2,
+    ),
+    Mistake(
+        "no_grad swallows the exception",
+        "test_no_grad_hidden",
+        ("swallowed", "propagate"),
+        3,
+    ),
+    Mistake(
+        "no_grad never switches recording off",
+        "test_no_grad_hidden",
+        ("Tensor.grad_enabled is True, expected False",),
+        4,
     ),
 ]
 
@@ -207,10 +278,11 @@ def cells(kind):
 
 
 def solution_cells():
-    return cells("solution")
+    """The code solution cells (the derivation is a markdown solution cell, graded by hand)."""
+    return {gid: s for gid, s in cells("solution").items() if gid not in HAND_GRADED}
 
 
-PARTIAL_DONE = {"array_methods", "backward", "zero_grad"}
+PARTIAL_DONE = {"backward", "zero_grad", "getitem", "max"}
 
 
 @cache
@@ -252,10 +324,32 @@ def test_points_add_up_to_the_total_in_the_header():
     points = [
         c.metadata["nbgrader"]["points"]
         for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
+        if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
     ]
     assert sum(points) == TOTAL_POINTS
-    assert f"**{TOTAL_POINTS}**" in nb.cells[0].source
+    assert f"**{TOTAL_POINTS + sum(HAND_GRADED.values())}**" in nb.cells[0].source
+    for gid, total in HAND_GRADED.items():
+        assert re.search(rf"graded by hand \| {total} \|", nb.cells[0].source), gid
+
+
+def test_the_derivation_is_graded_by_hand_with_a_model_answer_and_a_rubric():
+    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    for gid, total in HAND_GRADED.items():
+        question, answer = nb.cells[ids.index(f"{gid}_md")], nb.cells[ids.index(gid)]
+        assert ids.index(f"{gid}_md") == ids.index(gid) - 1
+        assert question.cell_type == answer.cell_type == "markdown"
+        assert (
+            question.metadata["nbgrader"]["locked"] and not question.metadata["nbgrader"]["grade"]
+        )
+        assert f"graded by hand ({total} points" in question.source
+        assert "=== BEGIN MARK SCHEME ===" in question.source
+        meta = answer.metadata["nbgrader"]
+        assert meta["grade"] and meta["solution"] and not meta["locked"] and meta["points"] == total
+        assert answer.source.startswith("**Model answer.**") and "Rubric" not in answer.source
+        scheme = question.source.split("=== BEGIN MARK SCHEME ===")[1]
+        assert f"**Rubric ({total} points).**" in scheme
+        assert scheme.count("\n- 1 point") == total
 
 
 def test_source_earns_full_marks():
@@ -285,7 +379,7 @@ def test_release_has_no_hidden_tests_left():
 
 
 def test_exercises_are_independent_of_unfinished_ones():
-    """Only Exercises 2, 4 and 5 done: their hidden tests pass (they bring their own helpers)."""
+    """Only Exercises 2, 3, 4 and 7 done: their hidden tests pass (they bring their own helpers)."""
     results = run("partial")
     done = set().union(*(HIDDEN[c] for c in PARTIAL_DONE))
     for gid in done:
@@ -305,11 +399,10 @@ def test_mistake_is_caught_with_a_diagnostic(mistake):
 
 @pytest.mark.parametrize("batch", BATCHES)
 def test_a_mistake_costs_points_only_in_its_own_exercise(batch):
-    """Partial credit: a wrong cell fails only the hidden tests of its own exercise (and the
-    integration test); the other backward cell may pass (e.g. single-call tests of a backward
-    that resets the gradients)."""
+    """Partial credit: a wrong cell fails only the hidden tests of its own exercise; the other
+    backward cell may pass (e.g. single-call tests of a backward that resets the gradients)."""
     mistakes = [m for m in MISTAKES if m.batch == batch]
-    allowed = set().union(*(HIDDEN[m.cell] for m in mistakes)) | {INTEGRATION}
+    allowed = set().union(*(HIDDEN[m.cell] for m in mistakes))
     failed_hidden = {gid for gid in failures(run(f"batch{batch}")) if gid.endswith("_hidden")}
     assert failed_hidden <= allowed, failed_hidden - allowed
     assert {m.fails for m in mistakes} <= failed_hidden

@@ -1,10 +1,12 @@
-"""Assignment 06 (graph drawing): the hidden tests catch common mistakes and accept correct variants.
+"""Assignment 06 (reading and drawing graphs): the hidden tests catch mistakes and accept variants.
 
-* the source notebook (with solutions) earns full marks, and the untouched release earns zero;
-* realistic wrong implementations of trace, node_label and draw_dot fail the matching hidden test
-  cell with a diagnostic that says what is wrong;
-* other correct implementations (Kahn's algorithm, a depth-first search with a stack of iterators,
-  other formatting code, rankdir set with dot.attr, another statement order) pass every cell.
+* the source notebook (with solutions) earns full marks on the autograded cells, and the untouched
+  release earns zero; the derivation is a manually graded markdown cell;
+* realistic wrong readings of the drawings and wrong implementations of edge_cotangents and
+  draw_gradient_flow fail the matching hidden test cell with a diagnostic that says what is
+  wrong, and cost no points in the other exercises;
+* other correct answers (lists as pairs, other index bookkeeping, a breadth-first walk, an
+  ancestor test per node, another statement order) pass every cell.
 
 Each notebook run costs a few seconds, so one wrong implementation per solution cell is batched
 into a run, and every run is cached for the whole module.
@@ -12,6 +14,7 @@ into a run, and every run is cached for the whole module.
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -28,13 +31,15 @@ from notebook_harness import (
 )
 
 ASSIGNMENT = "06_graph_drawing"
-TOTAL_POINTS = 15
+TOTAL_POINTS = 17  # 14 autograded + 3 graded by hand (the derivation cell)
+MANUAL_POINTS = 3
 
 HIDDEN = {
-    "trace": {"test_trace_hidden", "test_trace_deep_hidden"},
-    "node_label": {"test_node_label_hidden"},
-    "draw_dot": {"test_draw_dot_hidden", "test_draw_dot_rankdir_hidden"},
+    "findings": {f"test_drawing_{k}_hidden" for k in "abcde"},
+    "edge_cotangents": {"test_edge_cotangents_hidden", "test_edge_cotangents_cost_hidden"},
+    "draw_gradient_flow": {"test_draw_gradient_flow_hidden"},
 }
+DERIVATIONS = {"derivation_gradient_sum"}
 
 
 @dataclass(frozen=True)
@@ -47,56 +52,48 @@ class Mistake(CatalogMistake):
     batch: int
 
 
+EDGE = "test_edge_cotangents_hidden"
+FLOW = "test_draw_gradient_flow_hidden"
+
 MISTAKES = [
+    Mistake("sigmoid's VJP bug reported at p", "test_drawing_a_hidden", ("dL/dp = 2 (p - t)",), 1),
     Mistake(
-        "recursive trace (micrograd's build_topo)",
-        "test_trace_deep_hidden",
-        ("RecursionError", "explicit stack"),
-        1,
-    ),
-    Mistake("label without the gradient", "test_node_label_hidden", ("no gradient field",), 1),
-    Mistake("node names from id()", "test_draw_dot_hidden", ("n0", "never id(node)"), 1),
-    Mistake(
-        "iterative trace without a visited set",
-        "test_trace_hidden",
-        ("appears 2 times", "visited set"),
+        "wrong edge reported at the input it comes from",
+        "test_drawing_b_hidden",
+        ("the kind is right, but not the record", "op that receives it"),
         2,
     ),
     Mistake(
-        "label at numpy's default precision", "test_node_label_hidden", ("precision=4", "3.1416"), 2
+        "shape bug read as a wrong VJP", "test_drawing_c_hidden", ("shape of the gradient",), 3
     ),
     Mistake(
-        "draw_dot without op nodes (edges between records)",
-        "test_draw_dot_hidden",
-        ("no op nodes", "parent -> n<k>_op -> n<k>"),
-        5,
-    ),
-    Mistake(
-        "edges reversed (child, parent)",
-        "test_trace_hidden",
-        ("edges are reversed", "(parent, child)"),
-        3,
-    ),
-    Mistake("label ignores the default name", "test_node_label_hidden", ("{ n4 |",), 3),
-    Mistake(
-        "rankdir not validated",
-        "test_draw_dot_rankdir_hidden",
-        ("must raise ValueError", "'LR' and 'TB'"),
-        3,
-    ),
-    Mistake("pre-order trace (root first)", "test_trace_hidden", ("root must come last",), 4),
-    Mistake(
-        "rankdir ignored (always LR)",
-        "test_draw_dot_rankdir_hidden",
-        ("rankdir='TB'", "found ['LR']"),
+        "missing accumulation read as a wrong VJP",
+        "test_drawing_d_hidden",
+        ("the record is right, but not the kind", "two arrows"),
         4,
     ),
+    Mistake("wrong axis read as a shape bug", "test_drawing_e_hidden", ("one entry per ROW",), 5),
+    Mistake("cotangents overwritten (no accumulation)", EDGE, ("SUM of the contributions",), 1),
+    Mistake("one contribution per (parent, child) pair", EDGE, ("x - x", "its own edge"), 2),
     Mistake(
-        "rankdir checked with assert (no message)",
-        "test_draw_dot_rankdir_hidden",
-        ("raised AssertionError", "must raise ValueError", "not an assert"),
-        2,
+        "contributions sent on path by path (exponential)",
+        "test_edge_cotangents_cost_hidden",
+        ("did not finish", "VJP once"),
+        3,
     ),
+    Mistake(
+        "edge cotangents read from .grad after backward", EDGE, ("changed .grad", "backward"), 4
+    ),
+    Mistake("grad of ones for a non-scalar root", EDGE, ("must raise ValueError",), 5),
+    Mistake(
+        "path walked towards the inputs (ancestors of the source)",
+        FLOW,
+        ("REACHED from source", "forward"),
+        1,
+    ),
+    Mistake("op node of the source coloured red", FLOW, ("not source itself",), 2),
+    Mistake("no ValueError for a source outside the graph", FLOW, ("must raise ValueError",), 3),
+    Mistake("edges out of the path left gray", FLOW, ("edge colors", "both on the path"), 4),
 ]
 
 BATCHES = sorted({m.batch for m in MISTAKES})
@@ -105,7 +102,9 @@ ALTERNATIVES = catalog.ALTERNATIVES
 
 
 def cells(kind):
-    return notebook_cells(ASSIGNMENT, kind)
+    """Graded test cells ("grade") or code solution cells ("solution"; the derivation is left out)."""
+    found = notebook_cells(ASSIGNMENT, kind)
+    return {gid: s for gid, s in found.items() if gid not in DERIVATIONS}
 
 
 @cache
@@ -131,6 +130,7 @@ def failures(results):
 
 def test_every_solution_cell_is_graded_by_a_hidden_test():
     assert set(cells("solution")) == set(HIDDEN)
+    assert set(notebook_cells(ASSIGNMENT, "solution")) - set(cells("solution")) == DERIVATIONS
     hidden = {gid for gid in cells("grade") if gid.endswith("_hidden")}
     assert hidden == set().union(*HIDDEN.values())
 
@@ -144,12 +144,36 @@ def test_points_add_up_to_the_total_in_the_header():
     ]
     assert sum(points) == TOTAL_POINTS
     assert f"**{TOTAL_POINTS}**" in nb.cells[0].source
+    manual = [
+        c.metadata["nbgrader"]
+        for c in nb.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert {m["grade_id"] for m in manual} == DERIVATIONS
+    assert sum(m["points"] for m in manual) == MANUAL_POINTS
+
+
+def test_every_drawing_is_a_png_that_fits_the_page():
+    """The drawings of Exercise 1 are PNG attachments (shown in an untrusted notebook), <= 9.5 in."""
+    import base64
+    import struct
+
+    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
+    attachments = {}
+    for c in nb.cells:
+        attachments.update(c.get("attachments", {}))
+    assert sorted(attachments) == [f"drawing_{k}.png" for k in "ABCDEW"]
+    for name, data in attachments.items():
+        png = base64.b64decode(data["image/png"])
+        width = struct.unpack(">I", png[16:20])[0]
+        assert png[:4] == b"\x89PNG" and width <= 912, (name, width)  # 9.5 in at 96 dpi
 
 
 def test_source_earns_full_marks():
+    """Full marks on every autograded cell (the derivation is graded by hand)."""
     results = run("source")
     assert not failures(results), failures(results)
-    assert sum(r.points for r in results.values()) == TOTAL_POINTS
+    assert sum(r.points for r in results.values()) == TOTAL_POINTS - MANUAL_POINTS
 
 
 @pytest.mark.parametrize("key", ["stubs", "release"])
@@ -178,19 +202,20 @@ def test_mistake_is_caught_with_a_diagnostic(mistake):
         )
 
 
-@pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
-def test_mistake_costs_nothing_in_the_other_exercises(mistake):
-    """A wrong node_label or draw_dot keeps the points of trace; a wrong trace keeps node_label's."""
-    results = run(f"batch{mistake.batch}")
-    cells_in_batch = {m.cell for m in MISTAKES if m.batch == mistake.batch}
-    untouched = {"trace", "node_label", "draw_dot"} - cells_in_batch
-    if "trace" in cells_in_batch:  # draw_dot uses the student's trace
-        untouched.discard("draw_dot")
-    for cell in untouched:
-        for gid in HIDDEN[cell]:
-            assert results[gid].passed, (
-                f"{gid} fails although {cell} is correct: {results[gid].error}"
-            )
+@pytest.mark.parametrize("batch", BATCHES)
+def test_a_mistake_costs_points_only_in_its_own_exercise(batch):
+    """Partial credit: a wrong cell fails only the hidden tests of its own exercise."""
+    mistakes = [m for m in MISTAKES if m.batch == batch]
+    allowed = set().union(*(HIDDEN[m.cell] for m in mistakes))
+    failed = {gid for gid in failures(run(f"batch{batch}")) if gid.endswith("_hidden")}
+    assert failed <= allowed, failed - allowed
+    assert {m.fails for m in mistakes} <= failed
+
+
+def test_batches_replace_each_solution_cell_at_most_once():
+    for batch in BATCHES:
+        replaced = [m.cell for m in MISTAKES if m.batch == batch]
+        assert len(replaced) == len(set(replaced)), (batch, replaced)
 
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
@@ -204,3 +229,21 @@ def test_every_mistake_of_the_catalog_is_checked_here():
     assert sorted(m.name for m in MISTAKES) == sorted(catalog.MISTAKES)
     for name, cells in ALTERNATIVES.items():
         assert set(cells) == set(HIDDEN), name
+
+
+def _code_lines(text):
+    """Non-blank lines that are not comment-only banners or headers."""
+    return [
+        ln.rstrip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+
+
+def test_the_provided_engine_is_the_course_engine():
+    """The read-only engine cells are a verbatim copy of notebooks/engine.py (one engine)."""
+    engine = (Path(__file__).resolve().parents[2] / "notebooks" / "engine.py").read_text()
+    engine = engine.split("__all__ = [", 1)[1].split("]\n", 1)[1]
+    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
+    provided = {
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata
+    }
+    assert _code_lines(provided["op_table"] + "\n" + provided["engine"]) == _code_lines(engine)

@@ -1,10 +1,11 @@
 """Assignment 07 (training): the hidden tests catch common mistakes and accept correct variants.
 
-* the source notebook (with solutions) earns full marks, and the untouched release earns zero;
+* the source notebook (with solutions) earns full marks on the autograded cells, and the untouched
+  release earns zero; the derivation is a manually graded markdown cell;
 * realistic wrong implementations fail the matching hidden test cell, with a diagnostic that
   says what is wrong, and cost no points in other exercises (partial credit);
-* other correct formulations (the cross-entropy form of the loss, the residual form of the
-  gradient, loops, `loss.zero_grad()`, in-place updates, a numpy array of losses) pass every cell.
+* other correct formulations (a one-hot matrix or indexing, a constant or a differentiated max
+  shift, loops, `loss.zero_grad()`, in-place updates, a numpy array of losses) pass every cell.
 
 Each notebook run costs a few seconds, so wrong (or alternative) implementations of different
 solution cells are batched into one run, and every run is cached for the whole module. The
@@ -14,6 +15,7 @@ cell may make only its own hidden tests fail.
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -30,16 +32,17 @@ from notebook_harness import (
 )
 
 ASSIGNMENT = "07_training"
-TOTAL_POINTS = 20
+TOTAL_POINTS = 18  # 15 autograded + 3 graded by hand (the derivation cell)
+MANUAL_POINTS = 3
 
 # solution cell -> the hidden test cells that grade it
 HIDDEN = {
-    "nll_logistic": {"test_nll_logistic_hidden"},
-    "nll_gradient": {"test_nll_gradient_hidden"},
+    "softmax_cross_entropy": {"test_softmax_cross_entropy_hidden"},
+    "softmax_ce_grad": {"test_softmax_ce_grad_hidden"},
     "accuracy": {"test_accuracy_hidden"},
-    "mlp_forward": {"test_mlp_forward_hidden"},
     "train": {"test_train_hidden", "test_train_fits_hidden"},
 }
+DERIVATIONS = {"derivation_softmax_ce"}
 
 
 @dataclass(frozen=True)
@@ -52,110 +55,60 @@ class Mistake(CatalogMistake):
     batch: int
 
 
+CE = "test_softmax_cross_entropy_hidden"
+GRAD = "test_softmax_ce_grad_hidden"
+ACC = "test_accuracy_hidden"
+TRAIN = "test_train_hidden"
+
 MISTAKES = [
-    Mistake("NLL without the minus sign", "test_nll_logistic_hidden", ("minus sign in front",), 1),
+    Mistake("cross-entropy without the minus sign", CE, ("minus sign in front",), 1),
+    Mistake("cross-entropy summed, not averaged", CE, ("n times", "MEAN"), 2),
     Mistake(
-        "labels used as signs (y instead of 2y - 1)",
-        "test_nll_logistic_hidden",
-        ("in place of 2 y_i - 1", "sign s_i = 2 y_i - 1"),
-        2,
-    ),
-    Mistake(
-        "unstable log(sigmoid(z))",
-        "test_nll_logistic_hidden",
-        ("margins (-1000", "inf", "z.log_sigmoid()"),
+        "cross-entropy without the max shift (overflows)",
+        CE,
+        ("e^1000 overflows", "its own max"),
         3,
     ),
     Mistake(
-        "mean instead of sum", "test_nll_logistic_hidden", ("mean over the examples", "sum"), 4
+        "cross-entropy shifted by the global max",
+        CE,
+        ("not by the max of the whole array", "own max"),
+        4,
     ),
     Mistake(
-        "loss computed with numpy and wrapped in a leaf",
-        "test_nll_logistic_hidden",
-        ("leaf Tensor", "cannot reach"),
+        "cross-entropy as log(softmax) (underflows)",
+        CE,
+        ("2000 below", "never as log(softmax)"),
         5,
     ),
+    Mistake("softmax over the wrong axis", CE, ("wrong axis", "axis=1"), 6),
     Mistake(
-        "gradient missing the transpose",
-        "test_nll_gradient_hidden",
-        ("raised ValueError", "-Phi.T @"),
-        1,
+        "cross-entropy computed with numpy and wrapped in a leaf",
+        CE,
+        ("leaf Tensor", "cannot reach"),
+        7,
     ),
-    Mistake(
-        "gradient with y instead of 2y - 1", "test_nll_gradient_hidden", ("y_i in place of s_i",), 2
-    ),
-    Mistake(
-        "gradient with sigma(z) instead of sigma(-z)",
-        "test_nll_gradient_hidden",
-        ("sigma(z) in place of sigma(-z)",),
-        3,
-    ),
-    Mistake("gradient with the wrong sign", "test_nll_gradient_hidden", ("sign is flipped",), 4),
-    Mistake(
-        "accuracy thresholds the logits at 0.5",
-        "test_accuracy_hidden",
-        ("threshold 0.5", "logits are log-odds"),
-        1,
-    ),
+    Mistake("labels not checked", CE, ("must raise ValueError",), 8),
+    Mistake("gradient not divided by n", GRAD, ("n times", "divide by n"), 1),
+    Mistake("gradient Y - P (sign flipped)", GRAD, ("sign is flipped",), 2),
+    Mistake("gradient without the max shift (nan)", GRAD, ("inf or nan", "shift each row"), 3),
+    Mistake("gradient changes the input in place", GRAD, ("modify its input in place",), 4),
     Mistake(
         "accuracy returns the number of correct predictions",
-        "test_accuracy_hidden",
+        ACC,
         ("NUMBER of correct", "fraction"),
-        2,
+        1,
     ),
     Mistake(
-        "accuracy compares np.sign with 0/1 labels",
-        "test_accuracy_hidden",
-        ("np.sign(logits)", "2 y - 1"),
-        3,
+        "accuracy counts a tie as correct", ACC, ("tie counts as correct", "smallest index"), 2
     ),
-    Mistake("network without the ReLU", "test_mlp_forward_hidden", ("WITHOUT the ReLU",), 1),
-    Mistake("ReLU on the output too", "test_mlp_forward_hidden", ("applied to the output",), 2),
-    Mistake(
-        "network returns probabilities",
-        "test_mlp_forward_hidden",
-        ("probabilities", "without a sigmoid"),
-        3,
-    ),
-    Mistake(
-        "network computed with numpy and wrapped in a leaf",
-        "test_mlp_forward_hidden",
-        ("leaf Tensor",),
-        4,
-    ),
-    Mistake(
-        "gradient ascent", "test_train_hidden", ("gradient ASCENT", "p.value - lr * p.grad"), 1
-    ),
-    Mistake(
-        "no zero_grad (gradients accumulate)",
-        "test_train_hidden",
-        ("WITHOUT resetting", "zero_grad()"),
-        2,
-    ),
-    Mistake(
-        "update before backward",
-        "test_train_hidden",
-        ("all your losses are equal", "after loss.backward()"),
-        3,
-    ),
-    Mistake(
-        "update rebinds a local name (p = p - lr * p.grad)",
-        "test_train_hidden",
-        ("all your losses are equal", "only rebinds a local name"),
-        4,
-    ),
-    Mistake(
-        "losses recorded after the update",
-        "test_train_hidden",
-        ("shifted by one step", "BEFORE update t"),
-        5,
-    ),
-    Mistake(
-        "losses kept as Tensors",
-        "test_train_hidden",
-        ("float(loss.value)", "a Tensor is not a float"),
-        6,
-    ),
+    Mistake("accuracy with the argmax over the examples", ACC, ("wrong axis", "ROW"), 3),
+    Mistake("constant learning rate (no schedule)", TRAIN, ("CONSTANT learning rate",), 1),
+    Mistake("schedule one step ahead (t + 1)", TRAIN, ("one step ahead",), 2),
+    Mistake("schedule over steps - 1", TRAIN, ("steps - 1",), 3),
+    Mistake("no zero_grad (gradients accumulate)", TRAIN, ("WITHOUT resetting", "zero_grad()"), 4),
+    Mistake("gradient ascent", TRAIN, ("gradient ASCENT", "p.value - lr_t * p.grad"), 5),
+    Mistake("losses kept as Tensors", TRAIN, ("float(loss.value)", "a Tensor is not a float"), 6),
 ]
 BATCHES = sorted({m.batch for m in MISTAKES})
 
@@ -169,10 +122,11 @@ def cells(kind):
 
 
 def solution_cells():
-    return cells("solution")
+    """The code solution cells (the derivation is a markdown solution cell, graded by hand)."""
+    return {gid: s for gid, s in cells("solution").items() if gid not in DERIVATIONS}
 
 
-PARTIAL_DONE = {"nll_gradient", "train"}
+PARTIAL_DONE = {"softmax_ce_grad", "train"}
 
 
 @cache
@@ -211,6 +165,7 @@ def test_batches_replace_each_solution_cell_at_most_once():
 
 def test_every_solution_cell_is_graded_by_a_hidden_test():
     assert set(solution_cells()) == set(HIDDEN)
+    assert set(cells("solution")) - set(solution_cells()) == DERIVATIONS
     hidden = {gid for gid in cells("grade") if gid.endswith("_hidden")}
     assert hidden == set().union(*HIDDEN.values())
 
@@ -224,12 +179,21 @@ def test_points_add_up_to_the_total_in_the_header():
     ]
     assert sum(points) == TOTAL_POINTS
     assert f"**{TOTAL_POINTS}**" in nb.cells[0].source
+    manual = [
+        c.metadata["nbgrader"]
+        for c in nb.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert {m["grade_id"] for m in manual} == DERIVATIONS
+    assert sum(m["points"] for m in manual) == MANUAL_POINTS
+    assert all(m["solution"] and not m["locked"] for m in manual)
 
 
 def test_source_earns_full_marks():
+    """Full marks on every autograded cell (the derivation is graded by hand)."""
     results = run("source")
     assert not failures(results), failures(results)
-    assert sum(r.points for r in results.values()) == TOTAL_POINTS
+    assert sum(r.points for r in results.values()) == TOTAL_POINTS - MANUAL_POINTS
 
 
 @pytest.mark.parametrize("key", ["stubs", "release"])
@@ -252,7 +216,7 @@ def test_release_has_no_hidden_tests_left():
 
 
 def test_exercises_are_independent_of_unfinished_ones():
-    """Only nll_gradient and train done: their hidden tests pass (they bring their own helpers)."""
+    """Only softmax_ce_grad and train done: their hidden tests pass (they bring their own helpers)."""
     results = run("partial")
     done = set().union(*(HIDDEN[c] for c in PARTIAL_DONE))
     for gid in done:
@@ -291,3 +255,21 @@ def test_every_mistake_of_the_catalog_is_checked_here():
     assert sorted(m.name for m in MISTAKES) == sorted(catalog.MISTAKES)
     for name, cells in ALTERNATIVES.items():
         assert set(cells) == set(HIDDEN), name
+
+
+def _code_lines(text):
+    """Non-blank lines that are not comment-only banners or headers."""
+    return [
+        ln.rstrip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+
+
+def test_the_provided_engine_is_the_course_engine():
+    """The read-only engine cells are a verbatim copy of notebooks/engine.py (one engine)."""
+    engine = (Path(__file__).resolve().parents[2] / "notebooks" / "engine.py").read_text()
+    engine = engine.split("__all__ = [", 1)[1].split("]\n", 1)[1]
+    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
+    provided = {
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata
+    }
+    assert _code_lines(provided["op_table"] + "\n" + provided["engine"]) == _code_lines(engine)
