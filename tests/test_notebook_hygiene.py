@@ -69,3 +69,18 @@ def test_run_all_runs_past_a_failing_test_cell(path):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             assert "raises-exception" in cell.metadata.get("tags", []), meta["grade_id"]
+
+
+@pytest.mark.parametrize("path", LECTURES + RELEASES, ids=lambda p: p.name)
+def test_every_figure_shows_in_an_untrusted_notebook(path):
+    """JupyterLab shows no stored SVG or HTML from an untrusted notebook (a student's copy is
+    never trusted), but does show PNG: every SVG output has a PNG beside it, and markdown cells
+    embed no SVG."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert "<svg" not in cell.source and "image/svg" not in cell.source, cell.source[:80]
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/svg+xml" in data:
+                assert "image/png" in data, f"an SVG without a PNG in: {cell.source[:80]!r}"
