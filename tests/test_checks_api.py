@@ -195,3 +195,13 @@ def test_a_failed_check_shows_its_message_and_the_test_cell_line_not_package_int
     assert "ignores dldf" in text
     assert "line 3: ag.assert_vjp(bad_vjp, np.exp, (x,), g=np.array([2.0, 3.0]))" in lines[-1]
     assert "autograder" not in text.replace("ag.assert_vjp", "") and "site-packages" not in text
+
+
+def test_a_gradient_check_talks_of_gradients_not_of_a_cotangent():
+    """check_grad seeds the scalar's cotangent 1 itself: the student never passed one, so the
+    message shows the inputs but no 'cotangent shape ()' or 'dldf = 1.'."""
+    x = np.array([0.5, -1.0])
+    verdict = ag.check_grad(lambda x: 3 * x, lambda x: np.sum(x * x), (x,))
+    assert not verdict.passed and "wrong values" in verdict.message
+    assert "x = [ 0.5, -1. ]" in verdict.message
+    assert "cotangent" not in verdict.message and "dldf" not in verdict.message

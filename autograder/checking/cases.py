@@ -76,6 +76,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     seed: int = 0
     domain: tuple = ("normal",)
+    scalar_gradient: bool = False  # g = 1 for a gradient check: no cotangent to tell the student
 
     @property
     def shapes(self):
@@ -84,7 +85,8 @@ class Case:
     def describe(self):
         """How to rebuild this case, for the student's message."""
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
-        cot = "" if self.g is None else f", cotangent shape {np.shape(self.g)}"
+        shown = self.g is not None and not self.scalar_gradient
+        cot = f", cotangent shape {np.shape(self.g)}" if shown else ""
         return (
             f"case '{self.name}': input shapes {_fmt_shapes(self.shapes)}"
             f"{', ' + args if args else ''}{cot}, seed {self.seed}"

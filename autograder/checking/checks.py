@@ -71,7 +71,7 @@ def check_grad(grad_fn, f, inputs, names=None, seed=0, mode="auto"):
     if np.ndim(f(*inputs)) != 0:
         raise ValueError("check_grad needs a scalar-valued f; use check_vjp for other outputs")
     name = " , ".join(str(x.shape) for x in inputs)
-    case = Case(name, inputs, np.asarray(1.0), {}, seed)
+    case = Case(name, inputs, np.asarray(1.0), {}, seed, scalar_gradient=True)
     names = tuple(names or default_names(len(inputs)))
     outcome = call_student(grad_fn, *inputs)
     ref = _reference(f, case, mode)

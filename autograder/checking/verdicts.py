@@ -62,7 +62,8 @@ def _inputs_text(case, names, limit=12):
     if sum(np.size(x) for x in case.inputs) + np.size(case.g) > limit:
         return ""
     lines = [f"    {n} = {_arr(x)}" for n, x in zip(names, case.inputs)]
-    lines.append(f"    dldf = {_arr(case.g)}")
+    if not case.scalar_gradient:
+        lines.append(f"    dldf = {_arr(case.g)}")
     return "\n  Inputs:\n" + "\n".join(lines)
 
 
