@@ -8,10 +8,18 @@ Layout (nbgrader's documented course directory, rooted here):
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# nbgrader creates and upgrades the gradebook by running the `alembic` command it finds on PATH:
+# a JupyterLab started as `.venv/bin/jupyter lab`, without activating the environment, must find
+# this environment's.
+_BIN = os.path.dirname(sys.executable)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 c.CourseDirectory.course_id = "autodiff"
 c.CourseDirectory.root = HERE
@@ -22,6 +30,12 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # nbgrader's real SQLite gradebook, one file in the course root.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+
+# The exchange, where release_assignment puts assignments, students fetch and submit them, and
+# collect and release_feedback work. On a machine students share, set NBGRADER_EXCHANGE to the
+# exchange nbgrader documents (e.g. /srv/nbgrader/exchange, world-writable with the sticky bit,
+# mode 1777); alone on one machine, the course's own exchange/ folder is used.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(HERE, "exchange"))
 
 # Stubs students see in place of `### BEGIN SOLUTION ... ### END SOLUTION`:
 # raising makes an untouched notebook earn zero, never free points.

@@ -85,3 +85,23 @@ def test_environment_yml_describes_the_same_environment():
         if spec:
             alias = "python-graphviz" if name == "graphviz" else name
             assert f"{alias}{spec}" in env, f"{name}{spec} differs in environment.yml"
+
+
+def test_nbgrader_finds_its_tools_without_an_activated_environment(tmp_path):
+    """JupyterLab started as `.venv/bin/jupyter lab` (PATH without .venv/bin) creates the
+    gradebook through nbgrader, which runs `alembic` from PATH: the course's config puts this
+    environment's bin folder first, so the new gradebook is complete (alembic_version stamped)."""
+    import sqlite3
+
+    shutil.copy2(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    nbgrader = BIN / "nbgrader"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [str(nbgrader), "db", "assignment", "list"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    tables = sqlite3.connect(tmp_path / "gradebook.db").execute(
+        "select name from sqlite_master where name = 'alembic_version'"
+    )
+    assert tables.fetchall() == [("alembic_version",)]
