@@ -95,4 +95,18 @@ if ! "$VENV/bin/jupyter" labextension list 2>&1 | grep -q "@jupyter/nbgrader.*en
     echo "       try: $VENV/bin/jupyter labextension enable @jupyter/nbgrader" >&2
     exit 1
 fi
+# A quiet first start: no "get notified about Jupyter news?" prompt and no update checks (the
+# course machine may have no internet). JupyterLab reads overrides.json from the environment.
+"$VENV/bin/python" - "$VENV/share/jupyter/lab/settings/overrides.json" <<'PY'
+import json, sys
+from pathlib import Path
+
+path = Path(sys.argv[1])
+settings = json.loads(path.read_text()) if path.is_file() else {}
+notification = settings.setdefault("@jupyterlab/apputils-extension:notification", {})
+notification.update({"fetchNews": "false", "checkForUpdates": False})
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_text(json.dumps(settings, indent=2) + "\n")
+PY
+
 echo "setup: ready ($("$VENV/bin/python" --version), dot $(dot -V 2>&1 | awk '{print $5}'), $(command -v bwrap >/dev/null && bwrap --version || echo 'no bwrap'))"

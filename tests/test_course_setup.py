@@ -105,3 +105,12 @@ def test_nbgrader_finds_its_tools_without_an_activated_environment(tmp_path):
         "select name from sqlite_master where name = 'alembic_version'"
     )
     assert tables.fetchall() == [("alembic_version",)]
+
+
+def test_jupyterlab_starts_without_a_news_prompt():
+    """The set-up turns off JupyterLab's first-run 'get notified about Jupyter news?' prompt."""
+    import json
+
+    overrides = json.loads((BIN.parent / "share/jupyter/lab/settings/overrides.json").read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}
