@@ -177,6 +177,12 @@ def _print_class_check(records, results):
         f"class check: {len(records) - len(wrong)}/{len(records)} submissions graded as "
         f"built ({summary})"
     )
+    waiting = sum(1 for s, _ in results if s.graded and s.awaiting_hand_grade)
+    if waiting:
+        print(
+            f"{waiting} graded submission(s) have derivations awaiting a hand grade "
+            "(Formgrader -> Manual Grading); full marks above means every autograded point"
+        )
     for line in wrong:
         print(line)
     return not wrong

@@ -38,6 +38,7 @@ def test_demo_grades_a_small_class_and_says_where_everything_is(tmp_path, capsys
         if c["needs_manual_grade"] == "true":
             waiting[c["student"]] += float(c["max_score"])
     assert any(waiting[r["student"]] > 0 for r in rows if r["status"] == "graded")
+    assert "derivations awaiting a hand grade" in out
     assert any(
         float(r["score"]) == float(r["max_score"]) - waiting[r["student"]] > 0
         for r in rows
