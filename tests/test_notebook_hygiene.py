@@ -84,3 +84,49 @@ def test_every_figure_shows_in_an_untrusted_notebook(path):
             data = out.get("data", {})
             if "image/svg+xml" in data:
                 assert "image/png" in data, f"an SVG without a PNG in: {cell.source[:80]!r}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
+def test_every_assignment_has_a_derivation_graded_by_hand(path):
+    """A manually graded markdown answer (the model answer, no rubric) right below a locked
+    question cell that states its points and holds the rubric, one line per point, in a mark
+    scheme (removed from the release, shown in the formgrader)."""
+    cells = nbformat.read(path, as_version=4).cells
+    found = 0
+    for k, answer in enumerate(cells):
+        meta = answer.metadata.get("nbgrader", {})
+        if not (meta.get("grade") and meta.get("solution")):
+            continue
+        found += 1
+        question, points = cells[k - 1], meta["points"]
+        assert answer.cell_type == question.cell_type == "markdown", meta["grade_id"]
+        assert (
+            question.metadata["nbgrader"]["locked"] and not question.metadata["nbgrader"]["grade"]
+        )
+        stated = question.source.split("=== BEGIN MARK SCHEME ===")[0]
+        assert "graded by hand" in stated and f"{points:g} points" in stated, meta["grade_id"]
+        assert answer.source.startswith("**Model answer.**") and "Rubric" not in answer.source
+        scheme = question.source.split("=== BEGIN MARK SCHEME ===")[1]
+        assert scheme.rstrip().endswith("=== END MARK SCHEME ==="), meta["grade_id"]
+        assert f"**Rubric ({points:g} points).**" in scheme, meta["grade_id"]
+        assert scheme.count("\n- 1 point") == points, meta["grade_id"]
+    assert found, "no derivation graded by hand"
+
+
+def _code_lines(text):
+    """Non-blank lines that are not comments."""
+    return [
+        ln.rstrip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+
+
+@pytest.mark.parametrize("aid", ["06_graph_drawing", "07_training"])
+def test_a_provided_engine_is_the_course_engine(aid):
+    """Assignments after 05 carry notebooks/engine.py verbatim in read-only cells: one engine."""
+    engine = (ROOT / "notebooks" / "engine.py").read_text()
+    engine = engine.split("__all__ = [", 1)[1].split("]\n", 1)[1]
+    nb = nbformat.read(ROOT / "source" / aid / f"{aid}.ipynb", as_version=4)
+    provided = {
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata
+    }
+    assert _code_lines(provided["op_table"] + "\n" + provided["engine"]) == _code_lines(engine)

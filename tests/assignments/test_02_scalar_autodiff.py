@@ -209,23 +209,6 @@ def test_points_add_up_to_the_total_in_the_header():
     )
 
 
-def test_the_derivation_is_graded_by_hand_with_a_model_answer_and_a_mark_scheme():
-    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
-    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
-    for gid, total in HAND_GRADED.items():
-        question, answer = cells[f"{gid}_md"], cells[gid]
-        assert question.cell_type == answer.cell_type == "markdown"
-        assert (
-            question.metadata["nbgrader"]["locked"] and not question.metadata["nbgrader"]["grade"]
-        )
-        assert f"graded by hand ({total} points)" in question.source
-        assert answer.source.startswith("**Model answer.**") and "Rubric" not in answer.source
-        scheme = question.source.split("=== BEGIN MARK SCHEME ===")[1]
-        assert scheme.rstrip().endswith("=== END MARK SCHEME ===")
-        assert f"**Rubric ({total} points).**" in scheme
-        assert scheme.count("\n- 1 point") == total
-
-
 def test_source_earns_full_marks():
     results = run("source")
     assert not failures(results), failures(results)

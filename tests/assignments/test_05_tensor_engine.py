@@ -332,26 +332,6 @@ def test_points_add_up_to_the_total_in_the_header():
         assert re.search(rf"graded by hand \| {total} \|", nb.cells[0].source), gid
 
 
-def test_the_derivation_is_graded_by_hand_with_a_model_answer_and_a_rubric():
-    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
-    for gid, total in HAND_GRADED.items():
-        question, answer = nb.cells[ids.index(f"{gid}_md")], nb.cells[ids.index(gid)]
-        assert ids.index(f"{gid}_md") == ids.index(gid) - 1
-        assert question.cell_type == answer.cell_type == "markdown"
-        assert (
-            question.metadata["nbgrader"]["locked"] and not question.metadata["nbgrader"]["grade"]
-        )
-        assert f"graded by hand ({total} points" in question.source
-        assert "=== BEGIN MARK SCHEME ===" in question.source
-        meta = answer.metadata["nbgrader"]
-        assert meta["grade"] and meta["solution"] and not meta["locked"] and meta["points"] == total
-        assert answer.source.startswith("**Model answer.**") and "Rubric" not in answer.source
-        scheme = question.source.split("=== BEGIN MARK SCHEME ===")[1]
-        assert f"**Rubric ({total} points).**" in scheme
-        assert scheme.count("\n- 1 point") == total
-
-
 def test_source_earns_full_marks():
     results = run("source")
     assert not failures(results), failures(results)

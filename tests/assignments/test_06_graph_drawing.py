@@ -14,7 +14,6 @@ into a run, and every run is cached for the whole module.
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -229,21 +228,3 @@ def test_every_mistake_of_the_catalog_is_checked_here():
     assert sorted(m.name for m in MISTAKES) == sorted(catalog.MISTAKES)
     for name, cells in ALTERNATIVES.items():
         assert set(cells) == set(HIDDEN), name
-
-
-def _code_lines(text):
-    """Non-blank lines that are not comment-only banners or headers."""
-    return [
-        ln.rstrip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
-    ]
-
-
-def test_the_provided_engine_is_the_course_engine():
-    """The read-only engine cells are a verbatim copy of notebooks/engine.py (one engine)."""
-    engine = (Path(__file__).resolve().parents[2] / "notebooks" / "engine.py").read_text()
-    engine = engine.split("__all__ = [", 1)[1].split("]\n", 1)[1]
-    nb = nbformat.read(str(source_notebook(ASSIGNMENT)), as_version=4)
-    provided = {
-        c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata
-    }
-    assert _code_lines(provided["op_table"] + "\n" + provided["engine"]) == _code_lines(engine)
