@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with the course package,
 # its dependencies and the test tools, plus the system programs the course
-# uses: graphviz's `dot` (drawings) and bubblewrap's `bwrap` (the grading
-# sandbox). Quick when nothing changed (pyproject.toml is fingerprinted).
+# uses: graphviz's `dot` (drawings), bubblewrap's `bwrap` (the grading
+# sandbox) and Debian's `chromium` (the browser tests). Quick when nothing changed (pyproject.toml is fingerprinted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,7 @@ SANDBOX_UID=65534  # `nobody`: grading kernels run as this user when the grader 
 need_apt=()
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing ${need_apt[*]} with apt-get"
@@ -28,8 +29,14 @@ setup: the graphviz 'dot' binary is missing. Install it, then run this again:
 MSG
         exit 1
     else
-        echo "setup: note: bubblewrap (bwrap) is not installed; grading will sandbox kernels" \
-             "with plain Linux namespaces instead (sudo apt-get install bubblewrap to use it)" >&2
+        for pkg in "${need_apt[@]}"; do
+            case $pkg in
+                bubblewrap) echo "setup: note: bubblewrap (bwrap) is not installed; grading will" \
+                    "sandbox kernels with plain Linux namespaces instead (sudo apt-get install bubblewrap)" >&2 ;;
+                chromium) echo "setup: note: chromium is not installed; the browser tests" \
+                    "(tests/test_browser.py) are skipped (sudo apt-get install chromium)" >&2 ;;
+            esac
+        done
     fi
 fi
 
