@@ -205,3 +205,20 @@ def test_a_gradient_check_talks_of_gradients_not_of_a_cotangent():
     assert not verdict.passed and "wrong values" in verdict.message
     assert "x = [ 0.5, -1. ]" in verdict.message
     assert "cotangent" not in verdict.message and "dldf" not in verdict.message
+
+
+def test_call_limited_hides_its_own_frame_from_the_students_traceback():
+    """IPython leaves frames whose locals set __tracebackhide__ out of a traceback: an error in
+    the student's function, raised through ag.call_limited, shows the test cell and the student's
+    code only."""
+    import inspect
+
+    def stub(x):
+        raise NotImplementedError()
+
+    try:
+        ag.call_limited(stub, 1.0, time_limit_s=5)
+    except NotImplementedError as err:
+        frames = [f.frame for f in inspect.getinnerframes(err.__traceback__)]
+    hidden = [f.f_code.co_name for f in frames if f.f_locals.get("__tracebackhide__")]
+    assert hidden == ["call_limited"]

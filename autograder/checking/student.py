@@ -27,6 +27,7 @@ def call_limited(fn, *args, time_limit_s=None, **kwargs):
 
     Returns what fn returned and raises what it raised.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of the student's traceback
     if isinstance(fn, Remote):
         return remote_connection(fn).call(fn, args, kwargs, limit=time_limit_s)[0]
     with time_limit(time_limit_s) if time_limit_s else nullcontext():
