@@ -48,6 +48,42 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _serve(home, env_extra=None):
+    """Start `jupyter lab` on `home`; returns (process, url, token)."""
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        **(env_extra or {}),
+    )
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home}",
+        "--LabApp.expose_app_in_browser=True",
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(home / "lab.log", "w")
+    server = subprocess.Popen(cmd, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server.log = log
+    for _ in range(240):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            break
+        except OSError:
+            time.sleep(0.25)
+    return server, f"http://127.0.0.1:{port}", token
+
+
+def _stop(server):
+    server.terminate()
+    server.wait(30)
+    server.log.close()
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A running JupyterLab on a copy of a release and a lecture; yields (url, token, folder)."""
@@ -59,35 +95,11 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)
     # render every cell (no virtual scrolling), so the page holds all outputs to inspect
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(
-        os.environ,
-        HOME=str(home),
-        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-        PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-    )
-    cmd = [
-        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
-        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home}",
-        "--LabApp.expose_app_in_browser=True",
-    ]  # fmt: skip
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    log = open(home / "lab.log", "w")
-    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server, url, token = _serve(home)
     try:
-        for _ in range(240):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
-                break
-            except OSError:
-                time.sleep(0.25)
-        yield f"http://127.0.0.1:{port}", token, home
+        yield url, token, home
     finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+        _stop(server)
 
 
 @pytest.fixture()
@@ -194,3 +206,43 @@ def test_lecture_drawings_show_in_an_untrusted_notebook(lab, page):
     page.screenshot(path=SHOTS / "04-lecture-06-untrusted.png")
     assert shown >= pngs, (shown, pngs)
     assert not page.console_errors, page.console_errors
+
+
+def test_a_student_fetches_and_submits_from_the_assignment_list(tmp_path, page):
+    """nbgrader's Assignment List in JupyterLab, on the course's exchange: Fetch, then Submit."""
+    from course_fixtures import make_course, make_notebook
+
+    course, exchange, home = tmp_path / "course", tmp_path / "exchange", tmp_path / "student"
+    for folder in (course, exchange, home / ".jupyter"):
+        folder.mkdir(parents=True)
+    exchange.chmod(0o1777)
+    make_course(course, {"00_demo": make_notebook()})
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    env = dict(os.environ, NBGRADER_EXCHANGE=str(exchange))
+    for step in (["generate_assignment", "00_demo", "--create"], ["release_assignment", "00_demo"]):
+        subprocess.run([nbgrader, *step], cwd=course, env=env, capture_output=True, check=True)
+    (home / ".jupyter" / "nbgrader_config.py").write_text(
+        f'c = get_config()\nc.CourseDirectory.course_id = "autodiff"\nc.Exchange.root = "{exchange}"\n'
+    )
+    server, url, token = _serve(home)
+    try:
+        page.goto(f"{url}/lab?token={token}")
+        page.wait_for_function(
+            "() => window.jupyterapp"
+            " && window.jupyterapp.commands.hasCommand('nbgrader:open-assignment-list')",
+            timeout=60_000,
+        )
+        page.evaluate("window.jupyterapp.commands.execute('nbgrader:open-assignment-list')")
+        page.get_by_role("button", name="Fetch").click(timeout=60_000)
+        page.get_by_role("button", name="Submit").wait_for(timeout=60_000)
+        page.screenshot(path=SHOTS / "05-assignment-list-fetched.png")
+        released = (course / "release" / "00_demo" / "00_demo.ipynb").read_text()
+        assert (home / "00_demo" / "00_demo.ipynb").read_text() == released
+        page.get_by_role("button", name="Submit").click()
+        page.get_by_role("button", name="Fetch Feedback").wait_for(timeout=60_000)
+        page.screenshot(path=SHOTS / "06-assignment-list-submitted.png")
+        (submission,) = (exchange / "autodiff" / "inbound").iterdir()
+        assert (submission / "00_demo.ipynb").read_text() == released
+        assert not page.console_errors, page.console_errors
+    finally:
+        _stop(server)
