@@ -33,13 +33,18 @@ examples:
 
 def _print_validation(results):
     width = max((len(v.assignment) for v in results), default=10)
-    print(f"{'assignment':<{width}}  solution  untouched  verdict")
-    for v in results:
-        sol = f"{v.solution_score:g}/{v.max_score:g}"
-        if v.manual_points:
-            sol += f" (+{v.manual_points:g} by hand)"
+    sols = [
+        f"{v.solution_score:g}/{v.max_score:g}"
+        + (f" (+{v.manual_points:g} by hand)" if v.manual_points else "")
+        for v in results
+    ]
+    sol_width = max([8, *map(len, sols)])
+    print(f"{'assignment':<{width}}  {'solution':>{sol_width}}  untouched  verdict")
+    for v, sol in zip(results, sols):
         stub = f"{v.untouched_score:g}/{v.max_score:g}"
-        print(f"{v.assignment:<{width}}  {sol:>8}  {stub:>9}  {'ok' if v.ok else 'FAILED'}")
+        print(
+            f"{v.assignment:<{width}}  {sol:>{sol_width}}  {stub:>9}  {'ok' if v.ok else 'FAILED'}"
+        )
     problems = [p for v in results for p in v.problems]
     for p in problems:
         print(f"  problem: {p}")

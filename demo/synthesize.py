@@ -203,14 +203,6 @@ def _is_test(cell):
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
-def _model_answer(cell):
-    """A solution cell as a correct student writes it: code without the solution markers; a
-    derivation (markdown, graded by hand) without its rubric."""
-    if cell.cell_type == "markdown":
-        return cell.source.split("**Rubric")[0].rstrip()
-    return _SOLUTION_MARKER.sub("", cell.source)
-
-
 class _Assignment:
     """What the synthesis needs to know about one assignment."""
 
@@ -226,7 +218,7 @@ class _Assignment:
         self.solutions = [_grade_id(c) for c in self.release.cells if _is_solution(c)]
         self.tests = [_grade_id(c) for c in self.release.cells if _is_test(c)]
         self.correct = {
-            _grade_id(c): _model_answer(c)
+            _grade_id(c): _SOLUTION_MARKER.sub("", c.source)  # a derivation: the model answer
             for c in source.cells
             if _is_solution(c) and _grade_id(c) in self.solutions
         }

@@ -48,7 +48,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _serve(home, env_extra=None):
+def _serve(home):
     """Start `jupyter lab` on `home`; returns (process, url, token)."""
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(
@@ -57,7 +57,6 @@ def _serve(home, env_extra=None):
         JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
         PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        **(env_extra or {}),
     )
     cmd = [
         str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
@@ -72,10 +71,13 @@ def _serve(home, env_extra=None):
     for _ in range(240):
         try:
             socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
+            return server, f"http://127.0.0.1:{port}", token
         except OSError:
             time.sleep(0.25)
-    return server, f"http://127.0.0.1:{port}", token
+    _stop(server)
+    raise AssertionError(
+        f"jupyter lab did not start in 60 s:\n{(home / 'lab.log').read_text()[-3000:]}"
+    )
 
 
 def _stop(server):

@@ -11,6 +11,7 @@ home, and the checks that need a second Unix user are skipped.
 """
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -60,8 +61,6 @@ class Student:
                  "/usr/sbin/nologin", "--user-group", self.name],
                 cwd=base,
             )  # fmt: skip
-            import pwd
-
             entry = pwd.getpwnam(self.name)
             self.user = (entry.pw_uid, entry.pw_gid)
             shutil.chown(self.home, entry.pw_uid, entry.pw_gid)
@@ -126,7 +125,7 @@ def loop():
                 base, user=students[1].user, check=False,
             )  # fmt: skip
         _run([str(BIN / "nbgrader"), "collect", AID], course, env)
-        graded = _run([*py, "grade", AID, "--quiet"], course, env)
+        _run([*py, "grade", AID, "--quiet"], course, env)
         _run([*py, "feedback", AID], course, env)
         _run([str(BIN / "nbgrader"), "release_feedback", AID], course, env)
         for s in students:
@@ -137,7 +136,6 @@ def loop():
             "students": students,
             "fetched": fetched,
             "peek": peek,
-            "graded": graded,
         }
     finally:
         for s in students:
