@@ -130,3 +130,17 @@ def test_a_provided_engine_is_the_course_engine(aid):
         c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata
     }
     assert _code_lines(provided["op_table"] + "\n" + provided["engine"]) == _code_lines(engine)
+
+
+@pytest.mark.parametrize(
+    "path", LECTURES + SOURCES + RELEASES, ids=lambda p: f"{p.parent.parent.name}/{p.name}"
+)
+def test_opening_a_notebook_does_not_mark_it_modified(path):
+    """JupyterLab writes the kernel's language_info on open; a stored difference is a change."""
+    from autograder.instructor.course import kernel_language_info
+
+    stored = dict(nbformat.read(path, as_version=4).metadata.get("language_info", {}))
+    expected = kernel_language_info()
+    stored.pop("version", None), expected.pop("version")  # the machine's Python, not the course's
+    assert stored == expected, "store it: autograder.instructor.course.stamp_language_info"
+    assert nbformat.read(path, as_version=4).metadata.kernelspec.name == "python3"

@@ -93,5 +93,32 @@ def scratch_course(root, tmp):
 
 
 def notebook_json(path):
-    """A notebook's JSON as a canonical string, for comparing generated files."""
-    return json.dumps(json.loads(Path(path).read_text()), sort_keys=True, indent=1)
+    """A notebook's JSON as a canonical string, for comparing generated files.
+
+    The Python version in `language_info` is the machine's, not the course's: it is left out.
+    """
+    nb = json.loads(Path(path).read_text())
+    nb.get("metadata", {}).get("language_info", {}).pop("version", None)
+    return json.dumps(nb, sort_keys=True, indent=1)
+
+
+def kernel_language_info():
+    """The `language_info` this environment's Python kernel reports when a notebook opens."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return json.loads(json.dumps(IPythonKernel.language_info))
+
+
+def stamp_language_info(path):
+    """Store the kernel's `language_info` in a notebook, so JupyterLab opens it unmodified.
+
+    JupyterLab writes what the kernel reports into the notebook's metadata on open, and any
+    difference marks the notebook modified (closing it then asks to save).
+    """
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    info = kernel_language_info()
+    if nb.metadata.get("language_info") != info:
+        nb.metadata["language_info"] = info
+        nbformat.write(nb, str(path))

@@ -18,7 +18,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import CourseError, assignments, nbgrader_api, notebook_json, run, scratch_course
+from .course import (
+    CourseError,
+    assignments,
+    nbgrader_api,
+    notebook_json,
+    run,
+    scratch_course,
+    stamp_language_info,
+)
 
 SOLUTION_STUDENT = "solution"
 UNTOUCHED_STUDENT = "untouched"
@@ -44,6 +52,7 @@ def generate(root, assignment_ids):
     api = nbgrader_api(root)
     for aid in assignment_ids:
         run(api.generate_assignment(aid, force=True, create=True), f"generate_assignment {aid}")
+        stamp_language_info(Path(root) / "release" / aid / f"{aid}.ipynb")
     return [Path(root) / "release" / aid / f"{aid}.ipynb" for aid in assignment_ids]
 
 
@@ -142,6 +151,7 @@ def validate(root, assignment_ids, check_release=True, judged=True):
                 results.append(v)
                 run(api.generate_assignment(aid, force=True, create=True), f"generate {aid}")
                 generated = course / "release" / aid / f"{aid}.ipynb"
+                stamp_language_info(generated)
                 committed = Path(root) / "release" / aid / f"{aid}.ipynb"
                 if check_release and (
                     not committed.is_file() or notebook_json(committed) != notebook_json(generated)
