@@ -36,6 +36,13 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 # exchange nbgrader documents (e.g. /srv/nbgrader/exchange, world-writable with the sticky bit,
 # mode 1777); alone on one machine, the course's own exchange/ folder is used.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(HERE, "exchange"))
+if "NBGRADER_EXCHANGE" not in os.environ:
+    # nbgrader never creates the exchange root: without it the formgrader disables Release and
+    # Collect. A shared exchange is made once by an administrator (README, "For instructors").
+    try:
+        os.makedirs(c.Exchange.root, exist_ok=True)
+    except OSError:
+        pass  # a read-only course folder: nbgrader then says the exchange is unwritable
 
 # Stubs students see in place of `### BEGIN SOLUTION ... ### END SOLUTION`:
 # raising makes an untouched notebook earn zero, never free points.
@@ -64,3 +71,9 @@ c.ClearMarkScheme.enforce_metadata = False
 # script, no event handlers). `grade` also keeps only plain text and bitmap
 # images of what a kernel displayed.
 c.HTMLExporter.sanitize_html = True
+
+# The formgrader's "Current configuration" panel serializes the whole server configuration, which
+# holds values JSON cannot encode (jupyter_server's extension list): it only logs "Formgrader
+# config is not serializable" on every visit. The panel is a debugging aid; this course's
+# configuration is this file.
+c.FormgradeExtension.debug = False

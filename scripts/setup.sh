@@ -116,4 +116,17 @@ path.parent.mkdir(parents=True, exist_ok=True)
 path.write_text(json.dumps(settings, indent=2) + "\n")
 PY
 
+# A quiet server log: the websocket ping timeout equals the interval (tornado caps it there anyway,
+# with a warning on every kernel connection). Jupyter reads this file from the environment.
+"$VENV/bin/python" - "$VENV/etc/jupyter/jupyter_server_config.json" <<'PY'
+import json, sys
+from pathlib import Path
+
+path = Path(sys.argv[1])
+config = json.loads(path.read_text()) if path.is_file() else {}
+config.setdefault("ServerApp", {}).setdefault("tornado_settings", {})["ws_ping_timeout"] = 30000
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_text(json.dumps(config, indent=2) + "\n")
+PY
+
 echo "setup: ready ($("$VENV/bin/python" --version), dot $(dot -V 2>&1 | awk '{print $5}'), $(command -v bwrap >/dev/null && bwrap --version || echo 'no bwrap'))"
