@@ -1,8 +1,10 @@
-"""A student's JupyterLab, driven in a real browser (Playwright with Debian's chromium).
+"""The course in JupyterLab, driven in a real browser (Playwright with Debian's chromium).
 
 A real `jupyter lab` serves a copy of the course files; the tests open notebooks as a student
-does (untrusted copies), run them with JupyterLab's own commands and read what JupyterLab shows.
-Screenshots of every step go to `.browser-screenshots/` in the project (kept after a failing run).
+does (untrusted copies), run them with JupyterLab's own commands and buttons and read what
+JupyterLab shows; the instructor's formgrader is used on a graded demo class. Screenshots of
+every step, and each step's time in `steps.txt`, go to `.browser-screenshots/` in the project
+(kept after a failing run).
 """
 
 import os
@@ -14,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -86,13 +89,26 @@ def _stop(server):
     server.log.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_step_log():
+    SHOTS.mkdir(exist_ok=True)
+    (SHOTS / "steps.txt").unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A running JupyterLab on a copy of a release and a lecture; yields (url, token, folder)."""
+    """A running JupyterLab on a copy of a release and two lectures; yields (url, token, folder)."""
+    from autograder.instructor.course import stamp_language_info
+
     home = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "release" / "03_jacobians_vjps", home / "03_jacobians_vjps")
+    # as `autograder release` writes it on this machine (the committed file may come from
+    # another Python version)
+    stamp_language_info(home / "03_jacobians_vjps" / "03_jacobians_vjps.ipynb")
     (home / "notebooks").mkdir()
-    shutil.copy2(ROOT / "notebooks" / "06_graph_drawing.ipynb", home / "notebooks")
+    for lecture in ("01_chain_rule.ipynb", "06_graph_drawing.ipynb"):
+        shutil.copy2(ROOT / "notebooks" / lecture, home / "notebooks")
+        stamp_language_info(home / "notebooks" / lecture)
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # render every cell (no virtual scrolling), so the page holds all outputs to inspect
@@ -105,28 +121,36 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture()
-def page(lab):
-    SHOTS.mkdir(exist_ok=True)
+def page():
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.console_errors = []
-        page.on(
-            "console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None
-        )
+        page.console_errors, page.console_warnings, page.failed_requests = [], [], []
+        page.on("console", lambda m: _console(page, m))
+        page.on("requestfailed", lambda r: page.failed_requests.append(r.url))
         yield page
         browser.close()
 
 
+def _console(page, message):
+    if message.type == "error":
+        page.console_errors.append(message.text)
+    elif message.type == "warning":
+        page.console_warnings.append(message.text)
+
+
 def _open(page, lab, path):
+    """Open `path` alone (`reset`: no notebooks restored from an earlier test's workspace)."""
     url, token, _ = lab
-    page.goto(f"{url}/lab/tree/{path}?token={token}")
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.goto(f"{url}/lab/tree/{path}?token={token}&reset")
     page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        """path => {
+            const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            const kernel = w && w.context && w.context.path === path
+                && w.sessionContext.session && w.sessionContext.session.kernel;
+            return kernel && kernel.status === 'idle';
+        }""",
+        arg=path,
         timeout=60_000,
     )
 
@@ -147,13 +171,34 @@ def _errors(cell):
     return [o for o in cell["outputs"] if o["output_type"] == "error"]
 
 
+def _step(page, name, started):
+    """Screenshot a step and record how long it took (`started`: time.time() at its start)."""
+    seconds = time.time() - started
+    page.screenshot(path=SHOTS / f"{name}.png")
+    with open(SHOTS / "steps.txt", "a") as log:
+        log.write(f"{name}: {seconds:.1f} s\n")
+    return time.time()
+
+
+def _modified(page):
+    """Whether JupyterLab marks the open notebook modified (closing it would ask to save)."""
+    return page.evaluate("window.jupyterapp.shell.currentWidget.context.model.dirty")
+
+
+def _quiet(page):
+    """No JavaScript error and no warning in the browser's console."""
+    assert not page.console_errors, page.console_errors
+    assert not page.console_warnings, page.console_warnings
+
+
 def test_run_all_runs_every_test_and_shows_each_course_message(lab, page):
+    started = time.time()
     _open(page, lab, "03_jacobians_vjps/03_jacobians_vjps.ipynb")
-    page.screenshot(path=SHOTS / "01-release-opened.png")
-    start = time.time()
+    page.wait_for_timeout(1000)  # the kernel's language_info has arrived by now
+    assert not _modified(page)  # the student can close it without being asked to save
+    started = _step(page, "01-release-opened", started)
     cells = _run_all(page)
-    seconds = time.time() - start
-    page.screenshot(path=SHOTS / "02-run-all.png")
+    _step(page, "02-run-all", started)
     tests = [c for c in cells if c["test"]]
     assert len(tests) >= 10 and all(c["count"] for c in tests)  # none skipped by a failure above
     course_messages = 0
@@ -166,12 +211,12 @@ def test_run_all_runs_every_test_and_shows_each_course_message(lab, page):
             assert error["traceback"][0].startswith("\x1b[0;31mGradingError\x1b[0m: ")
             assert "(in the test cell, line" in error["traceback"][-1]
     assert course_messages >= len(tests) - 2, course_messages
-    assert not page.console_errors, page.console_errors
-    print(f"Run All over {len(cells)} cells: {seconds:.1f} s")
+    _quiet(page)
 
 
-def test_a_fixed_stub_passes_its_tests_in_the_browser(lab, page):
+def test_a_fixed_stub_passes_its_tests_and_validate_says_what_is_left(lab, page):
     _open(page, lab, "03_jacobians_vjps/03_jacobians_vjps.ipynb")
+    started = time.time()
     page.evaluate(
         """() => {
         const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
@@ -185,29 +230,49 @@ def test_a_fixed_stub_passes_its_tests_in_the_browser(lab, page):
     }"""
     )
     cells = {c["id"]: c for c in _run_all(page)}
-    page.screenshot(path=SHOTS / "03-stub-fixed.png")
+    started = _step(page, "03-stub-fixed", started)
     assert not _errors(cells["test_tanh_vjp_visible"]), cells["test_tanh_vjp_visible"]["outputs"]
     assert not _errors(cells["test_tanh_vjp_hidden"])
     assert _errors(cells["test_tanh_jvp_visible"])  # the next exercise is still a stub
-    assert not page.console_errors, page.console_errors
+
+    # nbgrader's Validate button: saves, runs the notebook in a fresh kernel, lists what fails
+    page.get_by_role("button", name="Validate").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=120_000)
+    page.wait_for_timeout(500)
+    report = dialog.inner_text()
+    started = _step(page, "04-validate", started)
+    assert "Validation Results" in report
+    assert "GradingError: tanh_jvp" in report  # the course's message for what is still to do
+    assert "tanh_vjp is wrong" not in report and "GradingError: tanh_vjp" not in report
+    saved = nbformat.read(lab[2] / "03_jacobians_vjps" / "03_jacobians_vjps.ipynb", 4)
+    (answer,) = [
+        c for c in saved.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "tanh_vjp"
+    ]
+    assert "np.tanh(x) ** 2" in answer.source  # Validate saved the student's work first
+    _quiet(page)
 
 
-def test_lecture_drawings_show_in_an_untrusted_notebook(lab, page):
-    import nbformat
-
-    stored = nbformat.read(str(ROOT / "notebooks" / "06_graph_drawing.ipynb"), as_version=4)
+@pytest.mark.parametrize(
+    "lecture, drawn_by",
+    [("01_chain_rule.ipynb", "matplotlib"), ("06_graph_drawing.ipynb", "graphviz")],
+)
+def test_lecture_figures_show_in_an_untrusted_notebook(lab, page, lecture, drawn_by):
+    stored = nbformat.read(str(ROOT / "notebooks" / lecture), as_version=4)
     pngs = sum("image/png" in o.get("data", {}) for c in stored.cells for o in c.get("outputs", []))
-    assert pngs >= 5
-    _open(page, lab, "notebooks/06_graph_drawing.ipynb")
+    assert pngs >= 4
+    started = time.time()
+    _open(page, lab, f"notebooks/{lecture}")
     page.wait_for_timeout(2000)
+    assert not _modified(page)
     shown = page.eval_on_selector_all(
         ".jp-OutputArea .jp-RenderedImage img",
         "imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length",
     )
     page.locator(".jp-OutputArea .jp-RenderedImage img").first.scroll_into_view_if_needed()
-    page.screenshot(path=SHOTS / "04-lecture-06-untrusted.png")
+    _step(page, f"05-lecture-{lecture[:2]}-{drawn_by}-untrusted", started)
     assert shown >= pngs, (shown, pngs)
-    assert not page.console_errors, page.console_errors
+    _quiet(page)
 
 
 def test_a_student_fetches_and_submits_from_the_assignment_list(tmp_path, page):
@@ -228,6 +293,7 @@ def test_a_student_fetches_and_submits_from_the_assignment_list(tmp_path, page):
     )
     server, url, token = _serve(home)
     try:
+        started = time.time()
         page.goto(f"{url}/lab?token={token}")
         page.wait_for_function(
             "() => window.jupyterapp"
@@ -237,14 +303,110 @@ def test_a_student_fetches_and_submits_from_the_assignment_list(tmp_path, page):
         page.evaluate("window.jupyterapp.commands.execute('nbgrader:open-assignment-list')")
         page.get_by_role("button", name="Fetch").click(timeout=60_000)
         page.get_by_role("button", name="Submit").wait_for(timeout=60_000)
-        page.screenshot(path=SHOTS / "05-assignment-list-fetched.png")
+        started = _step(page, "06-assignment-list-fetched", started)
         released = (course / "release" / "00_demo" / "00_demo.ipynb").read_text()
         assert (home / "00_demo" / "00_demo.ipynb").read_text() == released
         page.get_by_role("button", name="Submit").click()
         page.get_by_role("button", name="Fetch Feedback").wait_for(timeout=60_000)
-        page.screenshot(path=SHOTS / "06-assignment-list-submitted.png")
+        _step(page, "07-assignment-list-submitted", started)
         (submission,) = (exchange / "autodiff" / "inbound").iterdir()
         assert (submission / "00_demo.ipynb").read_text() == released
-        assert not page.console_errors, page.console_errors
+        _quiet(page)
+    finally:
+        _stop(server)
+
+
+AID = "01_chain_rule"
+DERIVATION = "derivation_five_point_error"
+# nbgrader's formgrader frame is sandboxed with allow-scripts + allow-same-origin (it calls the
+# server's API and asks JupyterLab to open notebooks); chromium warns about that combination.
+SANDBOX_WARNING = "An iframe which has both allow-scripts and allow-same-origin"
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """`autograder demo` for one assignment and 4 students: a graded course and its scores."""
+    from nbgrader.api import Gradebook
+
+    out = tmp_path_factory.mktemp("demo")
+    demo = [sys.executable, "-m", "autograder", "demo", "--skip-release", "--students", "4"]
+    result = subprocess.run(
+        [*demo, "--out", str(out), AID], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    course = out / "course"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {s.id: gb.find_submission(AID, s.id).score for s in gb.students}
+    return course, scores
+
+
+def test_the_instructor_grades_the_class_in_the_formgrader(graded_class, page):
+    """Manage Assignments, Manage Students, Manual Grading: open a submission, grade by hand."""
+    from nbgrader.api import Gradebook
+
+    course, scores = graded_class
+    server, url, token = _serve(course)
+    try:
+        started = time.time()
+        page.goto(f"{url}/lab?token={token}")
+        page.wait_for_function(
+            "() => window.jupyterapp"
+            " && window.jupyterapp.commands.hasCommand('nbgrader:open-formgrader')",
+            timeout=60_000,
+        )
+        page.evaluate("window.jupyterapp.commands.execute('nbgrader:open-formgrader')")
+        frame = page.frame_locator("#formgrader-iframe iframe")
+        row = frame.locator("tr", has_text=AID).first
+        row.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        started = _step(page, "08-formgrader-assignments", started)
+        body = frame.locator("body")
+        assert "exchange directory" not in body.inner_text()  # release and collect available
+        assert row.locator("td").nth(8).inner_text().strip() == str(len(scores))  # submissions
+
+        frame.get_by_role("link", name="Manage Students").first.click()
+        for student in scores:
+            frame.locator("td", has_text=student).first.wait_for(timeout=30_000)
+        started = _step(page, "09-formgrader-students", started)
+        for student, score in scores.items():
+            shown = frame.locator("tr", has_text=student).first.inner_text()
+            assert f"{score:g} / 23" in shown, (student, shown)
+
+        frame.get_by_role("link", name="Manual Grading").first.click()
+        frame.get_by_role("link", name=AID).first.click()
+        frame.get_by_role("link", name=AID).first.click()  # the assignment's one notebook
+        rows = frame.locator("tr", has_text="Submission #")
+        rows.first.wait_for(timeout=30_000)
+        started = _step(page, "10-formgrader-submissions", started)
+        assert rows.count() == len(scores)
+        # every submission waits for the derivation's hand grade
+        assert frame.locator("tr:has-text('Submission #') .glyphicon-ok").count() >= len(scores)
+
+        frame.get_by_role("link", name="Submission #1").first.click()
+        score_box = frame.locator(f"input.score#{DERIVATION}")
+        score_box.wait_for(timeout=30_000)
+        text = body.inner_text()
+        rubric_end = text.find("=== END MARK SCHEME ===")
+        answer = text.find("Student's answer", rubric_end)
+        assert "Rubric (3 points)" in text and 0 <= rubric_end < answer < rubric_end + 100, (
+            "the rubric shows right above the student's answer"
+        )
+        score_box.fill("2")
+        score_box.press("Tab")
+        started = _step(page, "11-formgrader-manual-grade", started)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+                graded = [gb.find_grade(DERIVATION, AID, AID, s).manual_score for s in scores]
+            if 2 in graded:
+                break
+            time.sleep(0.5)
+        assert graded.count(2) == 1, graded  # the hand grade reached the gradebook
+        assert not page.console_errors or all(
+            "Failed to load resource" in e for e in page.console_errors
+        ), page.console_errors
+        # formgrader pages load MathJax from its CDN, unreachable here: only those loads fail
+        assert all("cdnjs.cloudflare.com" in u for u in page.failed_requests), page.failed_requests
+        assert all(SANDBOX_WARNING in w for w in page.console_warnings), page.console_warnings
     finally:
         _stop(server)
