@@ -7,6 +7,7 @@ Layout (nbgrader's documented course directory, rooted here):
   autograded/, feedback/, gradebook.db       grading artefacts          (git-ignored)
 """
 
+import importlib.util
 import os
 import sys
 
@@ -71,9 +72,13 @@ c.ClearMarkScheme.enforce_metadata = False
 # script, no event handlers). `grade` also keeps only plain text and bitmap
 # images of what a kernel displayed.
 c.HTMLExporter.sanitize_html = True
-
-# The formgrader's "Current configuration" panel serializes the whole server configuration, which
-# holds values JSON cannot encode (jupyter_server's extension list): it only logs "Formgrader
-# config is not serializable" on every visit. The panel is a debugging aid; this course's
-# configuration is this file.
-c.FormgradeExtension.debug = False
+# Its pages load MathJax from the Jupyter server (jupyter_server_mathjax) rather than a CDN, so the
+# rubrics and derivations show as formulas offline too: the course's formgrade/mathjax.html.j2
+# (autograder/instructor/templates) comes before nbgrader's own templates.
+_specs = [importlib.util.find_spec(name) for name in ("autograder", "nbgrader")]
+if all(spec and spec.origin for spec in _specs):
+    _course, _nbgrader = (os.path.dirname(spec.origin) for spec in _specs)
+    c.HTMLExporter.extra_template_basedirs = [
+        os.path.join(_course, "instructor", "templates"),
+        os.path.join(_nbgrader, "server_extensions", "formgrader", "templates"),
+    ]
