@@ -82,3 +82,9 @@ if all(spec and spec.origin for spec in _specs):
         os.path.join(_course, "instructor", "templates"),
         os.path.join(_nbgrader, "server_extensions", "formgrader", "templates"),
     ]
+
+# The formgrader's "Current configuration" panel serializes the whole server configuration, which
+# holds values JSON cannot encode (jupyter_server's extension list): it only logs "Formgrader
+# config is not serializable" on every visit. The panel is a debugging aid; this course's
+# configuration is this file.
+c.FormgradeExtension.debug = False

@@ -19,6 +19,12 @@ def test_release_generates_students_versions_and_validates(tmp_path, capsys):
     text = "\n".join(c.source for c in released.cells)
     assert "raise NotImplementedError()" in text
     assert "np.exp(x)" not in text and "BEGIN HIDDEN TESTS" not in text
+    # the gradebook holds the assignment and its graded cells, so the formgrader lists them
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        (notebook,) = gb.find_assignment("00_demo").notebooks
+        assert notebook.max_score == 3 and len(notebook.grade_cells) >= 2
     # validate writes nothing and agrees
     assert main(["--root", str(course), "validate"]) == 0
 

@@ -27,6 +27,47 @@ def test_nbgrader_config_loads_with_the_course_layout():
     assert "raise NotImplementedError()" in config.ClearSolutions.code_stub["python"]
 
 
+def _load_config(folder):
+    from traitlets.config import Config
+
+    config = Config()
+    shutil.copy2(ROOT / "nbgrader_config.py", folder / "nbgrader_config.py")
+    namespace = {"get_config": lambda: config, "__file__": str(folder / "nbgrader_config.py")}
+    exec((folder / "nbgrader_config.py").read_text(), namespace)
+    return config
+
+
+def test_the_course_exchange_exists_unless_a_shared_one_is_named(tmp_path, monkeypatch):
+    """nbgrader never creates an exchange root; without one the formgrader cannot release."""
+    monkeypatch.delenv("NBGRADER_EXCHANGE", raising=False)
+    (tmp_path / "alone").mkdir()
+    config = _load_config(tmp_path / "alone")
+    assert config.Exchange.root == str(tmp_path / "alone" / "exchange")
+    assert (tmp_path / "alone" / "exchange").is_dir()
+    monkeypatch.setenv("NBGRADER_EXCHANGE", str(tmp_path / "shared"))
+    (tmp_path / "course").mkdir()
+    config = _load_config(tmp_path / "course")
+    assert config.Exchange.root == str(tmp_path / "shared")
+    assert not (tmp_path / "course" / "exchange").exists()
+
+
+def test_the_formgrader_typesets_with_the_servers_mathjax(tmp_path):
+    """The course's MathJax macro comes first, nbgrader's formgrade and feedback templates next."""
+    import nbgrader
+    from nbconvert.exporters import HTMLExporter
+
+    config = _load_config(tmp_path)
+    ours, theirs = config.HTMLExporter.extra_template_basedirs
+    assert (Path(theirs) / "formgrade").is_dir() and (Path(theirs) / "feedback").is_dir()
+    assert Path(theirs).is_relative_to(Path(nbgrader.__file__).parent)
+    config.HTMLExporter.template_name = "formgrade"  # as nbgrader's formgrader sets it
+    environment = HTMLExporter(config=config).environment
+    macro = environment.get_template("mathjax.html.j2")
+    assert macro.filename == str(Path(ours) / "formgrade" / "mathjax.html.j2")
+    assert "jupyter_server_mathjax/MathJax.js" in macro.module.mathjax()
+    assert config.FormgradeExtension.debug is False
+
+
 def test_nbgrader_accepts_every_config_key():
     """A misspelt key is silently ignored by traitlets; nbgrader warns about it."""
     out = subprocess.run(
