@@ -10,6 +10,7 @@ every step, and each step's time in `steps.txt`, go to `.browser-screenshots/` i
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -69,7 +70,9 @@ def _serve(home):
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(home / "lab.log", "w")
-    server = subprocess.Popen(cmd, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        cmd, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     server.log = log
     for _ in range(240):
         try:
@@ -85,7 +88,11 @@ def _serve(home):
 
 def _stop(server):
     server.terminate()
-    server.wait(30)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:  # shutting down its extensions can hang on an open browser
+        os.killpg(server.pid, signal.SIGKILL)  # with its kernels
+        server.wait(30)
     server.log.close()
 
 
