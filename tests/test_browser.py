@@ -162,6 +162,17 @@ def _open(page, lab, path):
     )
 
 
+def _lab_command(page, url, token, command):
+    """Open JupyterLab and run one of its commands (as its menu item would)."""
+    page.goto(f"{url}/lab?token={token}")
+    page.wait_for_function(
+        "command => window.jupyterapp && window.jupyterapp.commands.hasCommand(command)",
+        arg=command,
+        timeout=60_000,
+    )
+    page.evaluate("command => window.jupyterapp.commands.execute(command)", command)
+
+
 def _run_all(page, timeout_s=120):
     """JupyterLab's Run All, then wait until the kernel has executed every code cell."""
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
@@ -301,13 +312,7 @@ def test_a_student_fetches_and_submits_from_the_assignment_list(tmp_path, page):
     server, url, token = _serve(home)
     try:
         started = time.time()
-        page.goto(f"{url}/lab?token={token}")
-        page.wait_for_function(
-            "() => window.jupyterapp"
-            " && window.jupyterapp.commands.hasCommand('nbgrader:open-assignment-list')",
-            timeout=60_000,
-        )
-        page.evaluate("window.jupyterapp.commands.execute('nbgrader:open-assignment-list')")
+        _lab_command(page, url, token, "nbgrader:open-assignment-list")
         page.get_by_role("button", name="Fetch").click(timeout=60_000)
         page.get_by_role("button", name="Submit").wait_for(timeout=60_000)
         started = _step(page, "06-assignment-list-fetched", started)
@@ -355,13 +360,7 @@ def test_the_instructor_grades_the_class_in_the_formgrader(graded_class, page):
     server, url, token = _serve(course)
     try:
         started = time.time()
-        page.goto(f"{url}/lab?token={token}")
-        page.wait_for_function(
-            "() => window.jupyterapp"
-            " && window.jupyterapp.commands.hasCommand('nbgrader:open-formgrader')",
-            timeout=60_000,
-        )
-        page.evaluate("window.jupyterapp.commands.execute('nbgrader:open-formgrader')")
+        _lab_command(page, url, token, "nbgrader:open-formgrader")
         frame = page.frame_locator("#formgrader-iframe iframe")
         row = frame.locator("tr", has_text=AID).first
         row.wait_for(timeout=60_000)
