@@ -11,9 +11,7 @@ home, and the checks that need a second Unix user are skipped.
 """
 
 import os
-import pwd
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,23 +20,9 @@ import nbformat
 import pytest
 
 from course_fixtures import make_course, make_notebook
+from unix_users import BIN, IS_ROOT, add_user, remove_user, run, usable_by_others
 
 AID = "00_demo"
-BIN = Path(sys.executable).parent
-IS_ROOT = os.geteuid() == 0
-
-
-def _run(cmd, cwd, env=None, user=None, check=True):
-    """Run `cmd` (a list) in `cwd`, as `user` (uid, gid) if given, with a clean environment."""
-    base = {"PATH": f"{BIN}:/usr/bin:/bin", "LANG": "C.UTF-8"}
-    base.update(env or {})
-    if user:
-        uid, gid = user
-        cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *cmd]
-    result = subprocess.run(cmd, cwd=cwd, env=base, capture_output=True, text=True, timeout=300)
-    if check:
-        assert result.returncode == 0, (cmd, result.stdout[-2000:], result.stderr[-3000:])
-    return result
 
 
 class Student:
@@ -56,34 +40,15 @@ class Student:
         self.name = os.environ.get("USER") or "root"
         if unix:
             self.name = f"adx{os.getpid() % 100000}{name[:6]}"
-            _run(
-                [shutil.which("useradd"), "--no-create-home", "--home-dir", str(self.home), "--shell",
-                 "/usr/sbin/nologin", "--user-group", self.name],
-                cwd=base,
-            )  # fmt: skip
-            entry = pwd.getpwnam(self.name)
-            self.user = (entry.pw_uid, entry.pw_gid)
-            shutil.chown(self.home, entry.pw_uid, entry.pw_gid)
-            for path in self.home.rglob("*"):
-                shutil.chown(path, entry.pw_uid, entry.pw_gid)
+            self.user = add_user(self.name, self.home)
 
     def nbgrader(self, *args, check=True):
         env = {"HOME": str(self.home), "USER": self.name}
-        return _run([str(BIN / "nbgrader"), *args], self.home, env, self.user, check)
+        return run([str(BIN / "nbgrader"), *args], self.home, env, self.user, check)
 
     def remove(self):
         if self.user:
-            subprocess.run([shutil.which("userdel") or "userdel", self.name], capture_output=True)
-
-
-def _venv_usable_by_others(base):
-    """Can an unprivileged user run this environment's Python (not under a private home)?"""
-    probe = _run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-         "import nbgrader"],
-        cwd=base, check=False,
-    )  # fmt: skip
-    return probe.returncode == 0
+            remove_user(self.name)
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +61,15 @@ def loop():
     course = base / "course"
     course.mkdir()
     make_course(course, {AID: make_notebook()})
-    unix = IS_ROOT and shutil.which("useradd") and _venv_usable_by_others(base)
+    unix = IS_ROOT and shutil.which("useradd") and usable_by_others("nbgrader")
     students = [Student("alice", base, exchange, unix)]
     if unix:
         students.append(Student("bob", base, exchange, unix))
     env = {"NBGRADER_EXCHANGE": str(exchange), "HOME": str(base)}
     try:
         py = [sys.executable, "-m", "autograder", "--root", str(course)]
-        _run([*py, "release", AID], course, env)
-        _run([str(BIN / "nbgrader"), "release_assignment", AID], course, env)
+        run([*py, "release", AID], course, env)
+        run([str(BIN / "nbgrader"), "release_assignment", AID], course, env)
         fetched = {}
         for s in students:
             log = s.nbgrader("fetch_assignment", AID).stderr
@@ -120,14 +85,14 @@ def loop():
             s.nbgrader("submit", AID)
         peek = None
         if len(students) > 1:  # bob looks for alice's work
-            peek = _run(
+            peek = run(
                 ["ls", str(exchange / "autodiff" / "inbound"), str(alice.home)],
                 base, user=students[1].user, check=False,
             )  # fmt: skip
-        _run([str(BIN / "nbgrader"), "collect", AID], course, env)
-        _run([*py, "grade", AID, "--quiet"], course, env)
-        _run([*py, "feedback", AID], course, env)
-        _run([str(BIN / "nbgrader"), "release_feedback", AID], course, env)
+        run([str(BIN / "nbgrader"), "collect", AID], course, env)
+        run([*py, "grade", AID, "--quiet"], course, env)
+        run([*py, "feedback", AID], course, env)
+        run([str(BIN / "nbgrader"), "release_feedback", AID], course, env)
         for s in students:
             s.nbgrader("fetch_feedback", AID)
         yield {

@@ -23,14 +23,12 @@ skipped otherwise. Everything started is stopped and the users are removed, even
 import importlib.util
 import json
 import os
-import pwd
 import re
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,11 +36,10 @@ from pathlib import Path
 import pytest
 
 from course_fixtures import ROOT, make_course, make_notebook
+from unix_users import BIN, IS_ROOT, add_user, remove_user, run, usable_by_others
 
 AID = "00_demo"
 COURSE = "autodiff"
-BIN = Path(sys.executable).parent
-IS_ROOT = os.geteuid() == 0
 
 pytestmark = [
     pytest.mark.skipif(not IS_ROOT, reason="starts servers as other Unix users: needs root"),
@@ -58,18 +55,6 @@ pytestmark = [
 ]
 
 requests = pytest.importorskip("requests")
-
-
-def _run(cmd, cwd, env=None, user=None, check=True):
-    """Run `cmd` in `cwd`, as `user` (uid, gid) if given, with a clean environment plus `env`."""
-    base = {"PATH": f"{BIN}:/usr/bin:/bin", "LANG": "C.UTF-8"}
-    base.update(env or {})
-    if user:
-        cmd = ["setpriv", f"--reuid={user[0]}", f"--regid={user[1]}", "--init-groups", *cmd]
-    result = subprocess.run(cmd, cwd=cwd, env=base, capture_output=True, text=True, timeout=120)
-    if check:
-        assert result.returncode == 0, (cmd, result.stdout[-2000:], result.stderr[-3000:])
-    return result
 
 
 def _free_ports(n):
@@ -112,15 +97,8 @@ class Hub:
         name = f"{self.tag}{role}"
         home = self.base / "home" / name
         home.mkdir(parents=True)
-        _run(
-            [shutil.which("useradd"), "--no-create-home", "--home-dir", str(home), "--shell",
-             "/bin/sh", "--user-group", name],
-            cwd=self.base,
-        )  # fmt: skip
-        entry = pwd.getpwnam(name)
-        self.users[role] = (name, entry.pw_uid, entry.pw_gid, home)
-        shutil.chown(home, entry.pw_uid, entry.pw_gid)
-        home.chmod(0o700)
+        uid, gid = add_user(name, home, shell="/bin/sh")
+        self.users[role] = (name, uid, gid, home)
         return self.users[role]
 
     def name(self, role):
@@ -224,16 +202,7 @@ class Hub:
                     pass
             time.sleep(0.2)
         for name, *_ in self.users.values():
-            subprocess.run([shutil.which("userdel") or "userdel", name], capture_output=True)
-
-
-def _venv_usable_by_others():
-    probe = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-         "import jupyterhub, nbgrader"],
-        capture_output=True, cwd="/",
-    )  # fmt: skip
-    return probe.returncode == 0
+            remove_user(name)
 
 
 def _service_process(hub):
@@ -253,7 +222,7 @@ def _server_process(hub, role):
 
 @pytest.fixture(scope="module")
 def hub():
-    if not _venv_usable_by_others():
+    if not usable_by_others("jupyterhub", "nbgrader"):
         pytest.skip("this environment's Python is not usable by other Unix users")
     base = Path(tempfile.mkdtemp(prefix="autodiff-hub-"))
     base.chmod(0o755)
@@ -275,8 +244,8 @@ def hub():
         course.mkdir()
         make_course(course, {AID: make_notebook()})
         env = {"NBGRADER_EXCHANGE": str(exchange), "HOME": str(base)}
-        _run([str(BIN / "nbgrader"), "generate_assignment", AID], course, env)
-        _run([str(BIN / "nbgrader"), "release_assignment", AID], course, env)
+        run([str(BIN / "nbgrader"), "generate_assignment", AID], course, env)
+        run([str(BIN / "nbgrader"), "release_assignment", AID], course, env)
         # another course's release in the same exchange: the students are not in that course
         shutil.copytree(exchange / COURSE, exchange / "othercourse", symlinks=True)
         subprocess.run(["chown", "-R", f"{g_uid}:{g_gid}", str(course)], check=True)
@@ -350,7 +319,7 @@ def students(hub, instructor):
     env = {k: service_env[k] for k in keep} | {"HOME": str(hub.users["g"][3])}
     env["NBGRADER_EXCHANGE"] = str(hub.exchange)
     _, g_uid, g_gid, _ = hub.users["g"]
-    _run(
+    run(
         [str(BIN / "nbgrader"), "db", "student", "add", hub.name("a"), "--last-name=A"],
         hub.course, env, user=(g_uid, g_gid),
     )  # fmt: skip
