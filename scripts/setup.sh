@@ -2,7 +2,8 @@
 # Idempotent set-up: a virtual environment in .venv with the course package,
 # its dependencies and the test tools, plus the system programs the course
 # uses: graphviz's `dot` (drawings), bubblewrap's `bwrap` (the grading
-# sandbox) and Debian's `chromium` (the browser tests). Quick when nothing changed (pyproject.toml is fingerprinted).
+# sandbox) and Debian's `chromium` (the browser tests). Quick when nothing
+# changed (pyproject.toml is fingerprinted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -102,31 +103,30 @@ if ! "$VENV/bin/jupyter" labextension list 2>&1 | grep -q "@jupyter/nbgrader.*en
     echo "       try: $VENV/bin/jupyter labextension enable @jupyter/nbgrader" >&2
     exit 1
 fi
-# A quiet first start: no "get notified about Jupyter news?" prompt and no update checks (the
-# course machine may have no internet). JupyterLab reads overrides.json from the environment.
-"$VENV/bin/python" - "$VENV/share/jupyter/lab/settings/overrides.json" <<'PY'
+# A quiet start, in settings Jupyter reads from the environment (merged into what is there):
+# no "get notified about Jupyter news?" prompt and no update checks (the course machine may have
+# no internet); the websocket ping timeout equal to the interval (tornado caps it there anyway,
+# with a warning on every kernel connection).
+"$VENV/bin/python" - "$VENV" <<'PY'
 import json, sys
 from pathlib import Path
 
-path = Path(sys.argv[1])
-settings = json.loads(path.read_text()) if path.is_file() else {}
-notification = settings.setdefault("@jupyterlab/apputils-extension:notification", {})
-notification.update({"fetchNews": "false", "checkForUpdates": False})
-path.parent.mkdir(parents=True, exist_ok=True)
-path.write_text(json.dumps(settings, indent=2) + "\n")
-PY
 
-# A quiet server log: the websocket ping timeout equals the interval (tornado caps it there anyway,
-# with a warning on every kernel connection). Jupyter reads this file from the environment.
-"$VENV/bin/python" - "$VENV/etc/jupyter/jupyter_server_config.json" <<'PY'
-import json, sys
-from pathlib import Path
+def merge(path, keys, values):
+    path = Path(sys.argv[1], path)
+    settings = json.loads(path.read_text()) if path.is_file() else {}
+    section = settings
+    for key in keys:
+        section = section.setdefault(key, {})
+    section.update(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2) + "\n")
 
-path = Path(sys.argv[1])
-config = json.loads(path.read_text()) if path.is_file() else {}
-config.setdefault("ServerApp", {}).setdefault("tornado_settings", {})["ws_ping_timeout"] = 30000
-path.parent.mkdir(parents=True, exist_ok=True)
-path.write_text(json.dumps(config, indent=2) + "\n")
+
+merge("share/jupyter/lab/settings/overrides.json", ["@jupyterlab/apputils-extension:notification"],
+      {"fetchNews": "false", "checkForUpdates": False})
+merge("etc/jupyter/jupyter_server_config.json", ["ServerApp", "tornado_settings"],
+      {"ws_ping_timeout": 30000})
 PY
 
 echo "setup: ready ($("$VENV/bin/python" --version), dot $(dot -V 2>&1 | awk '{print $5}'), $(command -v bwrap >/dev/null && bwrap --version || echo 'no bwrap'))"
