@@ -13,20 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def test_nbgrader_config_loads_with_the_course_layout():
-    from traitlets.config import Config
-
-    config = Config()
-    namespace = {"get_config": lambda: config, "__file__": str(ROOT / "nbgrader_config.py")}
-    exec((ROOT / "nbgrader_config.py").read_text(), namespace)
-    cd = config.CourseDirectory
-    assert cd.course_id == "autodiff"
-    assert (cd.source_directory, cd.release_directory) == ("source", "release")
-    assert cd.db_url.startswith("sqlite:///") and cd.db_url.endswith("gradebook.db")
-    assert config.Execute.timeout > 0
-    assert "raise NotImplementedError()" in config.ClearSolutions.code_stub["python"]
-
-
 def _load_config(folder):
     from traitlets.config import Config
 
@@ -35,6 +21,16 @@ def _load_config(folder):
     namespace = {"get_config": lambda: config, "__file__": str(folder / "nbgrader_config.py")}
     exec((folder / "nbgrader_config.py").read_text(), namespace)
     return config
+
+
+def test_nbgrader_config_loads_with_the_course_layout(tmp_path):
+    config = _load_config(tmp_path)
+    cd = config.CourseDirectory
+    assert cd.course_id == "autodiff"
+    assert (cd.source_directory, cd.release_directory) == ("source", "release")
+    assert cd.db_url == f"sqlite:///{tmp_path / 'gradebook.db'}"
+    assert config.Execute.timeout > 0
+    assert "raise NotImplementedError()" in config.ClearSolutions.code_stub["python"]
 
 
 def test_the_course_exchange_exists_unless_a_shared_one_is_named(tmp_path, monkeypatch):
@@ -148,10 +144,15 @@ def test_nbgrader_finds_its_tools_without_an_activated_environment(tmp_path):
     assert tables.fetchall() == [("alembic_version",)]
 
 
-def test_jupyterlab_starts_without_a_news_prompt():
-    """The set-up turns off JupyterLab's first-run 'get notified about Jupyter news?' prompt."""
+def test_jupyterlab_starts_quietly():
+    """The set-up turns off JupyterLab's first-run 'get notified about Jupyter news?' prompt, and
+    the server's websocket ping timeout is no longer than its interval (tornado warns otherwise)."""
     import json
 
     overrides = json.loads((BIN.parent / "share/jupyter/lab/settings/overrides.json").read_text())
     notification = overrides["@jupyterlab/apputils-extension:notification"]
     assert notification == {"fetchNews": "false", "checkForUpdates": False}
+    server = json.loads((BIN.parent / "etc/jupyter/jupyter_server_config.json").read_text())
+    from jupyter_server.base.websocket import WS_PING_INTERVAL
+
+    assert server["ServerApp"]["tornado_settings"]["ws_ping_timeout"] <= WS_PING_INTERVAL
